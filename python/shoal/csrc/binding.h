@@ -1,0 +1,119 @@
+/*
+ * The flat C surface that python/shoal loads with CFFI (ABI mode, dlopen of
+ * python/shoal/_libshoal.so). One Python call maps to one C call here.
+ *
+ * This header is also the CFFI cdef: it must stay plain declarations (no
+ * macros, no #include besides the guard below, which shoal/_ffi.py strips).
+ * IPv4 addresses cross it as host-order integers (10.0.0.1 == 0x0a000001).
+ * Times are nanoseconds of virtual time. Functions returning int return 0 or
+ * a positive value on success and a negative code on failure; shoal_strerror
+ * describes the code (negative lwIP-style err_t values, or SHOAL_E* below).
+ */
+#ifndef SHOAL_BINDING_H
+#define SHOAL_BINDING_H
+#include <stdint.h>
+#include <stddef.h>
+
+typedef struct shoal_sim shoal_sim;
+typedef struct shoal_node shoal_node;
+typedef struct shoal_link shoal_link;
+typedef struct shoal_udp shoal_udp;
+typedef struct shoal_ping shoal_ping;
+
+/* Binding-level error codes (beyond the stack's err_t, which are -1..-16). */
+enum shoal_binding_err {
+    SHOAL_EBADARG = -100,   /* argument out of range */
+    SHOAL_ENOTFOUND = -101, /* no such port / interface */
+    SHOAL_ERUNT = -102,     /* frame shorter than an Ethernet header */
+    SHOAL_ETOOBIG = -103,   /* frame longer than the link allows */
+    SHOAL_ECLOSED = -104,   /* socket already closed */
+    SHOAL_ENOMEM = -105,    /* host allocation failed */
+    SHOAL_EPCAP = -106      /* pcap file could not be opened */
+};
+const char *shoal_strerror(int code);
+
+/* ---- simulation ---- */
+shoal_sim *shoal_sim_new(uint64_t seed);
+void shoal_sim_free(shoal_sim *sim);
+uint64_t shoal_sim_now(const shoal_sim *sim);
+/* Run every event whose time is <= until_ns; afterwards now == until_ns. */
+void shoal_sim_run_until(shoal_sim *sim, uint64_t until_ns);
+/* Run all events of the next instant if it is <= limit_ns and return 1; if
+ * none is due by limit_ns, set now = limit_ns and return 0. */
+int shoal_sim_step(shoal_sim *sim, uint64_t limit_ns);
+/* Time of the next pending event, or UINT64_MAX. */
+uint64_t shoal_sim_next_event(const shoal_sim *sim);
+uint64_t shoal_sim_events_run(const shoal_sim *sim);
+
+/* ---- nodes: a stack instance, or a raw host (frames to and from Python) ---- */
+/* forwarding: route between interfaces. Names must be unique (SHOAL_EBADARG). */
+shoal_node *shoal_node_new(shoal_sim *sim, const char *name, int forwarding);
+shoal_node *shoal_raw_host_new(shoal_sim *sim, const char *name);
+/* Bytes of memory the node's stack instance took (0 for a raw host). */
+uint64_t shoal_node_memory(const shoal_node *node);
+/* Named counters: index 0.. until it returns 0. *name stays valid while the node lives. */
+int shoal_node_stat(const shoal_node *node, int index, const char **name, uint64_t *value);
+/* Static route. via == 0: on-link through ifindex; ifindex 0: found from via. */
+int shoal_node_route_add(shoal_node *node, uint32_t prefix, int prefix_len, uint32_t via, int ifindex);
+int shoal_node_route_del(shoal_node *node, uint32_t prefix, int prefix_len);
+
+/* ---- links: Ethernet point-to-point ---- */
+typedef struct {
+    uint64_t rate_bps;       /* 0: infinitely fast (no serialisation delay) */
+    uint64_t delay_ns;       /* propagation delay */
+    uint64_t jitter_ns;      /* extra delay drawn uniformly from [0, jitter] per frame */
+    double loss;             /* independent loss probability, 0..1 */
+    uint32_t mtu;            /* largest frame payload (after the 14-byte header); 0 = 1500 */
+    uint32_t queue_frames;   /* frames that may wait for the wire; 0 = unlimited */
+    int allow_reorder;       /* if 0, jitter never reorders frames */
+} shoal_link_params;
+
+/* Join two nodes (a stack node gets a new Ethernet interface). pcap_path:
+ * where to write this link's capture, or NULL. name: unique, used for the
+ * link's random stream. */
+shoal_link *shoal_link_new(shoal_sim *sim, shoal_node *a, shoal_node *b, const char *name,
+                           const shoal_link_params *params, const char *pcap_path);
+/* The interface index (>= 1) of node on this link: a netif index for a stack
+ * node, a port number for a raw host. SHOAL_ENOTFOUND if not attached. */
+int shoal_link_ifindex(const shoal_link *link, const shoal_node *node);
+/* Named per-link counters (frames, bytes, drops by cause), as for nodes. */
+int shoal_link_stat(const shoal_link *link, int index, const char **name, uint64_t *value);
+/* Flush the pcap file to disk (also done at shoal_sim_free). */
+void shoal_link_flush(shoal_link *link);
+
+/* ---- interfaces ---- */
+int shoal_iface_set_ip4(shoal_node *node, int ifindex, uint32_t addr, int prefix_len, uint32_t gateway);
+int shoal_iface_ip4(const shoal_node *node, int ifindex, uint32_t *addr, int *prefix_len);
+int shoal_iface_mac(const shoal_node *node, int ifindex, uint8_t *mac6);
+
+/* ---- raw hosts ---- */
+/* Send a frame out of port ifindex at the current virtual time. */
+int shoal_raw_send(shoal_node *host, int ifindex, const uint8_t *frame, size_t len);
+/* Oldest received frame not yet taken: copies up to cap bytes, sets its
+ * arrival time and port; returns its full length, or -1 when none is left. */
+int64_t shoal_raw_recv(shoal_node *host, uint8_t *buf, size_t cap, uint64_t *time_ns, int *ifindex);
+
+/* ---- UDP sockets on stack nodes ---- */
+/* Bind to addr (0 = any) and port (0 = ephemeral). NULL on failure, with the
+ * reason in *err. Received datagrams wait in a bounded queue (drops counted). */
+shoal_udp *shoal_udp_open(shoal_node *node, uint32_t addr, uint16_t port, int *err);
+uint16_t shoal_udp_port(const shoal_udp *sock);
+int shoal_udp_connect(shoal_udp *sock, uint32_t addr, uint16_t port);
+int shoal_udp_set_broadcast(shoal_udp *sock, int on);
+int shoal_udp_sendto(shoal_udp *sock, const uint8_t *data, size_t len, uint32_t addr, uint16_t port);
+int shoal_udp_send(shoal_udp *sock, const uint8_t *data, size_t len);
+/* Oldest datagram: copies up to cap bytes; returns its length, -1 when none. */
+int64_t shoal_udp_recvfrom(shoal_udp *sock, uint8_t *buf, size_t cap, uint32_t *addr, uint16_t *port);
+/* Datagrams dropped because the receive queue was full. */
+uint64_t shoal_udp_queue_drops(const shoal_udp *sock);
+void shoal_udp_close(shoal_udp *sock);
+
+/* ---- ping (ICMP echo) from a stack node ---- */
+shoal_ping *shoal_ping_start(shoal_node *node, uint32_t dst, int count, uint64_t interval_ns, int payload_len,
+                             uint64_t timeout_ns, int *err);
+/* Result of echo number seq (0-based): 1 replied (rtt in *rtt_ns), 0 pending, 2 lost. */
+int shoal_ping_result(const shoal_ping *ping, int seq, uint64_t *rtt_ns);
+int shoal_ping_done(const shoal_ping *ping);
+void shoal_ping_free(shoal_ping *ping);
+
+#endif

@@ -1,0 +1,36 @@
+/* ICMP for IPv4 (RFC 792, RFC 1122 3.2.2): echo, errors, rate limiting. */
+#ifndef SHOAL_ICMP_H
+#define SHOAL_ICMP_H
+
+#include "shoal/def.h"
+#include "shoal/err.h"
+#include "shoal/ip4_addr.h"
+
+struct pbuf;
+struct ip4_rx_info;
+
+#define ICMP_HDR_LEN 8u
+#define ICMP_ECHO_REPLY 0u
+#define ICMP_DEST_UNREACH 3u
+#define ICMP_ECHO 8u
+#define ICMP_TIME_EXCEEDED 11u
+#define ICMP_PARAM_PROBLEM 12u
+
+#define ICMP_DUR_NET 0u
+#define ICMP_DUR_HOST 1u
+#define ICMP_DUR_PROTO 2u
+#define ICMP_DUR_PORT 3u
+#define ICMP_DUR_FRAG 4u
+
+/* An ICMP message (IP header removed; info describes it). Takes p. */
+void icmp_input(struct pbuf *p, const struct ip4_rx_info *info);
+
+/*
+ * Send a destination unreachable about `orig`, a received packet whose
+ * payload starts at its IP header (info->hdr). Follows RFC 1122 3.2.2: never
+ * about an ICMP error, a broadcast or multicast, a non-initial fragment or a
+ * packet from an invalid source; rate limited. orig stays the caller's.
+ */
+void icmp_dest_unreach(struct pbuf *orig, const struct ip4_rx_info *info, uint8_t code);
+
+#endif

@@ -1,0 +1,44 @@
+/* Raw IP protocol control blocks (lwIP's raw API): see or send whole
+ * protocols, such as ICMP for ping. */
+#ifndef SHOAL_RAW_H
+#define SHOAL_RAW_H
+
+#include "shoal/def.h"
+#include "shoal/err.h"
+#include "shoal/ip4_addr.h"
+
+struct stack;
+struct pbuf;
+struct raw_pcb;
+struct ip4_rx_info;
+
+/* p's payload starts at the IP header. Return true to take p (then free it
+ * yourself); false leaves it to the stack and to other PCBs. */
+typedef bool (*raw_recv_fn)(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr);
+
+struct raw_pcb {
+    struct raw_pcb *next;
+    struct stack *stack;
+    ip4_addr_t local_ip;
+    ip4_addr_t remote_ip;   /* connected: only from this peer */
+    uint8_t protocol;
+    uint8_t ttl;
+    uint8_t tos;
+    bool connected;
+    raw_recv_fn recv;
+    void *recv_arg;
+};
+
+struct raw_pcb *raw_new(struct stack *s, uint8_t protocol);
+void raw_remove(struct raw_pcb *pcb);
+err_t raw_bind(struct raw_pcb *pcb, const ip4_addr_t *ip);
+err_t raw_connect(struct raw_pcb *pcb, const ip4_addr_t *ip);
+void raw_recv(struct raw_pcb *pcb, raw_recv_fn fn, void *arg);
+/* p is the protocol payload (PBUF_IP headroom); the IP header is added. */
+err_t raw_sendto(struct raw_pcb *pcb, struct pbuf *p, const ip4_addr_t *dst);
+err_t raw_send(struct raw_pcb *pcb, struct pbuf *p);
+
+/* From ip4_input, before the protocol's own handler: true if a PCB took p. */
+bool raw_input(struct pbuf *p, const struct ip4_rx_info *info);
+
+#endif

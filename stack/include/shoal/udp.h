@@ -1,0 +1,67 @@
+/* UDP (RFC 768, RFC 1122 4.1): the lwIP-shaped raw API. */
+#ifndef SHOAL_UDP_H
+#define SHOAL_UDP_H
+
+#include "shoal/def.h"
+#include "shoal/err.h"
+#include "shoal/ip4_addr.h"
+
+struct stack;
+struct pbuf;
+struct udp_pcb;
+struct ip4_rx_info;
+
+#define UDP_HDR_LEN 8u
+
+#define UDP_FLAGS_CONNECTED 0x01u
+#define UDP_FLAGS_BROADCAST 0x02u  /* SO_BROADCAST: may send to broadcast addresses */
+#define UDP_FLAGS_NOCHKSUM 0x04u   /* send with checksum 0 (allowed over IPv4) */
+
+/* Validated view of a UDP header. */
+struct udp_repr {
+    uint16_t src_port;
+    uint16_t dst_port;
+    uint16_t length;    /* header + payload, from the header */
+    uint16_t checksum;  /* as on the wire; 0 = none */
+};
+/* ERR_BUF: shorter than 8 bytes, or length field < 8 or > len. */
+err_t udp_parse(const uint8_t *p, size_t len, struct udp_repr *out);
+void udp_emit(const struct udp_repr *r, uint8_t *p);
+
+/* Called with a datagram's payload; the callback owns p and must free it.
+ * addr/port: the sender. */
+typedef void (*udp_recv_fn)(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr,
+                            uint16_t port);
+
+struct udp_pcb {
+    struct udp_pcb *next;
+    struct stack *stack;
+    ip4_addr_t local_ip;   /* 0.0.0.0: any */
+    ip4_addr_t remote_ip;
+    uint16_t local_port;
+    uint16_t remote_port;
+    uint8_t flags;
+    uint8_t ttl;
+    uint8_t tos;
+    uint8_t netif_idx;     /* bound to one netif, 0 = any */
+    udp_recv_fn recv;
+    void *recv_arg;
+};
+
+struct udp_pcb *udp_new(struct stack *s);
+void udp_remove(struct udp_pcb *pcb);
+/* Port 0 picks a free ephemeral port. ERR_USE when taken. */
+err_t udp_bind(struct udp_pcb *pcb, const ip4_addr_t *ip, uint16_t port);
+err_t udp_connect(struct udp_pcb *pcb, const ip4_addr_t *ip, uint16_t port);
+void udp_disconnect(struct udp_pcb *pcb);
+void udp_recv(struct udp_pcb *pcb, udp_recv_fn fn, void *arg);
+/* p is the payload (allocate with PBUF_TRANSPORT); it stays the caller's. */
+err_t udp_send(struct udp_pcb *pcb, struct pbuf *p);
+err_t udp_sendto(struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *dst, uint16_t port);
+err_t udp_sendto_if(struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *dst, uint16_t port,
+                    struct netif *netif);
+
+/* From ip4_input: p's payload is the UDP header. Takes p. */
+void udp_input(struct pbuf *p, const struct ip4_rx_info *info);
+
+#endif
