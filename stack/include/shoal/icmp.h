@@ -26,8 +26,8 @@ struct ip4_rx_info;
 void icmp_input(struct pbuf *p, const struct ip4_rx_info *info);
 
 /*
- * Send a destination unreachable about `orig`, a received packet whose
- * payload starts at its IP header (info->hdr). Follows RFC 1122 3.2.2: never
+ * Send a destination unreachable about a received packet: its IP header is
+ * info->hdr, `orig` holds what followed the header. Follows RFC 1122 3.2.2: never
  * about an ICMP error, a broadcast or multicast, a non-initial fragment or a
  * packet from an invalid source; rate limited. orig stays the caller's.
  */

@@ -9,6 +9,7 @@
 struct stack;
 struct pbuf;
 struct udp_pcb;
+struct netif;
 struct ip4_rx_info;
 
 #define UDP_HDR_LEN 8u

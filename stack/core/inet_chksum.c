@@ -1,0 +1,69 @@
+/* The Internet checksum (RFC 1071), over buffers and pbuf chains. */
+#include "shoal/inet_chksum.h"
+#include "shoal/pbuf.h"
+
+uint32_t chksum_partial(const void *data, size_t len, uint32_t sum)
+{
+    const uint8_t *p = data;
+    uint64_t acc = sum;
+    while (len >= 2) {
+        acc += (uint32_t)((p[0] << 8) | p[1]);
+        p += 2;
+        len -= 2;
+    }
+    if (len) acc += (uint32_t)p[0] << 8;
+    /* Fold the carries back in (RFC 1071 2(B): end-around carry). */
+    while (acc >> 32) acc = (acc & 0xffffffffu) + (acc >> 32);
+    return (uint32_t)acc;
+}
+
+uint16_t chksum_finish(uint32_t sum)
+{
+    while (sum >> 16) sum = (sum & 0xffffu) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+uint16_t inet_chksum(const void *data, size_t len) { return chksum_finish(chksum_partial(data, len, 0)); }
+
+/* Sum over the first `len` bytes of a chain. A segment that ends on an odd
+ * byte leaves the next one starting mid-word: sum that one byte-swapped
+ * (RFC 1071 2(B): the sum is byte-order independent up to a swap). */
+static uint32_t chain_sum(const struct pbuf *p, size_t len)
+{
+    uint32_t sum = 0;
+    bool odd = false;
+    for (; p != NULL && len > 0; p = p->next) {
+        size_t n = SHOAL_MIN(p->len, len);
+        uint32_t part = chksum_partial(p->payload, n, 0);
+        while (part >> 16) part = (part & 0xffffu) + (part >> 16);
+        if (odd) part = ((part & 0xffu) << 8) | (part >> 8);
+        sum += part;
+        if (sum >> 16) sum = (sum & 0xffffu) + (sum >> 16);
+        if (n & 1u) odd = !odd;
+        len -= n;
+    }
+    return sum;
+}
+
+uint16_t inet_chksum_pbuf(const struct pbuf *p) { return chksum_finish(chain_sum(p, p->tot_len)); }
+
+uint16_t inet_chksum_pseudo(const struct pbuf *p, uint8_t proto, size_t proto_len, const ip4_addr_t *src,
+                            const ip4_addr_t *dst, size_t covered_len)
+{
+    uint32_t sum = chain_sum(p, covered_len);
+    uint32_t s = ip4_addr_to_u32(*src), d = ip4_addr_to_u32(*dst);
+    sum += (s >> 16) + (s & 0xffffu) + (d >> 16) + (d & 0xffffu);
+    sum += proto;
+    sum += (uint32_t)(proto_len & 0xffffu);
+    return chksum_finish(sum);
+}
+
+uint16_t chksum_adjust16(uint16_t chksum, uint16_t old_word, uint16_t new_word)
+{
+    /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') */
+    uint32_t sum = (uint16_t)~chksum;
+    sum += (uint16_t)~old_word;
+    sum += new_word;
+    while (sum >> 16) sum = (sum & 0xffffu) + (sum >> 16);
+    return (uint16_t)~sum;
+}

@@ -1,0 +1,188 @@
+/* Instance creation and destruction, and the platform services. */
+#include <string.h>
+
+#include "shoal/opt.h"
+#include "shoal/netif.h"
+#include "shoal/pbuf.h"
+#include "shoal/udp.h"
+#include "shoal/raw.h"
+#include "core/stack_priv.h"
+#include "core/pbuf_priv.h"
+#include "ipv4/etharp_priv.h"
+
+void stack_config_default(struct stack_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->pbuf_count = SHOAL_PBUF_COUNT;
+    cfg->pbuf_seg_size = SHOAL_PBUF_SEG_SIZE;
+    cfg->netif_count = SHOAL_NETIF_COUNT;
+    cfg->udp_pcb_count = SHOAL_UDP_PCB_COUNT;
+    cfg->raw_pcb_count = SHOAL_RAW_PCB_COUNT;
+    cfg->arp_table_size = SHOAL_ARP_TABLE_SIZE;
+    cfg->arp_queue_len = SHOAL_ARP_QUEUE_LEN;
+    cfg->route_count = SHOAL_ROUTE_COUNT;
+    cfg->ip_default_ttl = SHOAL_IP_DEFAULT_TTL;
+    cfg->ip_forwarding = false;
+    cfg->arp_entry_lifetime_ms = SHOAL_ARP_ENTRY_LIFETIME_MS;
+    cfg->arp_request_interval_ms = SHOAL_ARP_REQUEST_INTERVAL_MS;
+    cfg->arp_max_tries = SHOAL_ARP_MAX_TRIES;
+    cfg->icmp_err_rate_per_s = SHOAL_ICMP_ERR_RATE_PER_S;
+    cfg->icmp_err_burst = SHOAL_ICMP_ERR_BURST;
+    cfg->icmp_echo_broadcast = false;
+}
+
+/* Where each part of an instance's memory block starts. */
+struct stack_layout {
+    size_t routes;
+    size_t arp_table;
+    size_t pool_base[POOL_COUNT];
+    size_t pool_elem[POOL_COUNT];
+    uint32_t pool_count[POOL_COUNT];
+    size_t total;
+};
+
+static const char pool_names[POOL_COUNT][12] = {"pbuf", "netif", "udp_pcb", "raw_pcb", "arp_queue"};
+
+static bool config_valid(const struct stack_config *c)
+{
+    return c->pbuf_count > 0 && c->pbuf_seg_size >= 64 && c->pbuf_seg_size <= 65536 &&
+           c->pbuf_seg_size > SHOAL_PBUF_LINK_HLEN + SHOAL_PBUF_IP_HLEN + SHOAL_PBUF_TRANSPORT_HLEN &&
+           c->netif_count > 0 && c->netif_count < 255 && c->arp_table_size > 0 && c->arp_table_size < 65536 &&
+           c->route_count < 65536 && c->ip_default_ttl > 0 && c->arp_request_interval_ms > 0;
+}
+
+static void compute_layout(const struct stack_config *c, struct stack_layout *l)
+{
+    size_t off = pool_align(sizeof(struct stack));
+    l->routes = off;
+    off += pool_align(sizeof(struct ip4_route_entry) * c->route_count);
+    l->arp_table = off;
+    off += pool_align(sizeof(struct arp_entry) * c->arp_table_size);
+
+    l->pool_elem[POOL_PBUF] = pool_align(PBUF_HDR_SIZE + c->pbuf_seg_size);
+    l->pool_count[POOL_PBUF] = c->pbuf_count;
+    l->pool_elem[POOL_NETIF] = pool_align(sizeof(struct netif));
+    l->pool_count[POOL_NETIF] = c->netif_count;
+    l->pool_elem[POOL_UDP_PCB] = pool_align(sizeof(struct udp_pcb));
+    l->pool_count[POOL_UDP_PCB] = c->udp_pcb_count;
+    l->pool_elem[POOL_RAW_PCB] = pool_align(sizeof(struct raw_pcb));
+    l->pool_count[POOL_RAW_PCB] = c->raw_pcb_count;
+    l->pool_elem[POOL_ARP_QUEUE] = pool_align(sizeof(struct arp_qnode));
+    l->pool_count[POOL_ARP_QUEUE] = c->arp_queue_len;
+    /* Small pools first, the big pbuf pool last: an idle instance touches
+     * only the front of its block. */
+    for (int i = POOL_COUNT - 1; i >= 0; i--) {
+        l->pool_base[i] = off;
+        off += l->pool_elem[i] * l->pool_count[i];
+    }
+    l->total = off;
+}
+
+size_t stack_memory_size(const struct stack_config *cfg)
+{
+    struct stack_config def;
+    struct stack_layout l;
+    if (cfg == NULL) {
+        stack_config_default(&def);
+        cfg = &def;
+    }
+    if (!config_valid(cfg)) return 0;
+    compute_layout(cfg, &l);
+    return l.total;
+}
+
+struct stack *stack_init_in(void *mem, size_t size, const struct stack_config *cfg,
+                            const struct stack_platform *platform)
+{
+    struct stack_config def;
+    struct stack_layout l;
+    if (mem == NULL || platform == NULL || platform->now_ns == NULL || platform->random32 == NULL) return NULL;
+    if (cfg == NULL) {
+        stack_config_default(&def);
+        cfg = &def;
+    }
+    if (!config_valid(cfg)) return NULL;
+    compute_layout(cfg, &l);
+    if (size < l.total) return NULL;
+
+    uint8_t *base = mem;
+    struct stack *s = mem;
+    memset(s, 0, sizeof(*s));
+    s->platform = *platform;
+    s->cfg = *cfg;
+    s->mem_size = l.total;
+    s->next_netif_index = 1;
+    s->routes = (struct ip4_route_entry *)(void *)(base + l.routes);
+    memset(s->routes, 0, sizeof(struct ip4_route_entry) * cfg->route_count);
+    s->arp_table = (struct arp_entry *)(void *)(base + l.arp_table);
+    memset(s->arp_table, 0, sizeof(struct arp_entry) * cfg->arp_table_size);
+    for (int i = 0; i < POOL_COUNT; i++)
+        pool_init(&s->pools[i], pool_names[i], base + l.pool_base[i], l.pool_elem[i], l.pool_count[i]);
+    s->pools[POOL_PBUF].data_size = cfg->pbuf_seg_size;
+    /* RFC 6056 3.3.1: start the ephemeral port search at a random point. */
+    s->udp_next_port = (uint16_t)(SHOAL_EPHEMERAL_PORT_MIN +
+                                  stack_random32(s) % (SHOAL_EPHEMERAL_PORT_MAX - SHOAL_EPHEMERAL_PORT_MIN + 1u));
+    s->ip4_next_id = (uint16_t)stack_random32(s);
+    s->icmp_tokens = (uint64_t)cfg->icmp_err_burst * SHOAL_NS_PER_S;
+    s->icmp_tokens_at_ns = stack_now(s);
+    return s;
+}
+
+struct stack *stack_new(const struct stack_config *cfg, const struct stack_platform *platform)
+{
+    if (platform == NULL || platform->alloc == NULL) return NULL;
+    size_t size = stack_memory_size(cfg);
+    if (size == 0) return NULL;
+    void *mem = platform->alloc(platform->ctx, size);
+    if (mem == NULL) return NULL;
+    struct stack *s = stack_init_in(mem, size, cfg, platform);
+    if (s == NULL) {
+        if (platform->free != NULL) platform->free(platform->ctx, mem);
+        return NULL;
+    }
+    s->mem = mem;
+    return s;
+}
+
+void stack_free(struct stack *s)
+{
+    if (s == NULL) return;
+    /* Every pbuf, PCB and netif lives inside the block: releasing the block
+     * releases them all. Packets waiting on ARP are dropped with it. */
+    if (s->mem != NULL && s->platform.free != NULL) s->platform.free(s->platform.ctx, s->mem);
+}
+
+const struct stack_config *stack_config(const struct stack *s) { return &s->cfg; }
+
+uint64_t stack_now(struct stack *s) { return s->platform.now_ns(s->platform.ctx); }
+
+uint32_t stack_random32(struct stack *s) { return s->platform.random32(s->platform.ctx); }
+
+void stack_log(struct stack *s, enum stack_log_level level, const char *module, const char *msg, uint32_t value)
+{
+    if (s->platform.log != NULL) s->platform.log(s->platform.ctx, level, module, msg, value);
+}
+
+const char *err_str(err_t err)
+{
+    switch (err) {
+    case ERR_OK: return "ok";
+    case ERR_MEM: return "out of memory";
+    case ERR_BUF: return "buffer error";
+    case ERR_TIMEOUT: return "timeout";
+    case ERR_RTE: return "no route to host";
+    case ERR_INPROGRESS: return "operation in progress";
+    case ERR_VAL: return "illegal value";
+    case ERR_WOULDBLOCK: return "operation would block";
+    case ERR_USE: return "address in use";
+    case ERR_ALREADY: return "already connecting";
+    case ERR_ISCONN: return "already connected";
+    case ERR_CONN: return "not connected";
+    case ERR_IF: return "low-level netif error";
+    case ERR_ABRT: return "connection aborted";
+    case ERR_RST: return "connection reset";
+    case ERR_CLSD: return "connection closed";
+    case ERR_ARG: return "illegal argument";
+    }
+    return "unknown error";
+}

@@ -1,0 +1,88 @@
+/*
+ * The instance: every byte of an instance's state, in one struct. Modules
+ * keep their state here (not in file statics) so that any number of
+ * instances live in one process. Private to stack/.
+ */
+#ifndef SHOAL_STACK_PRIV_H
+#define SHOAL_STACK_PRIV_H
+
+#include "shoal/stack.h"
+#include "shoal/timer.h"
+#include "shoal/stats.h"
+#include "shoal/ip4_addr.h"
+#include "shoal/ethernet.h"
+#include "core/pool.h"
+
+struct netif;
+struct udp_pcb;
+struct raw_pcb;
+struct arp_qnode;
+
+enum arp_state { ARP_EMPTY = 0, ARP_PENDING, ARP_STABLE };
+
+struct arp_entry {
+    ip4_addr_t ip;
+    struct eth_addr mac;
+    uint8_t netif_idx;
+    uint8_t state;          /* enum arp_state */
+    uint8_t tries;          /* requests sent while pending */
+    bool is_static;
+    bool rerequested;       /* a refresh request went out for this lifetime */
+    uint64_t deadline_ns;   /* pending: next retry; stable: expiry */
+    struct arp_qnode *queue;
+};
+
+struct ip4_route_entry {
+    ip4_addr_t prefix;
+    ip4_addr_t mask;
+    ip4_addr_t gateway;
+    uint8_t prefix_len;
+    uint8_t netif_idx;      /* 0: the netif whose subnet holds the gateway */
+    bool used;
+};
+
+struct stack {
+    struct stack_platform platform;
+    struct stack_config cfg;
+    void *mem;              /* from platform.alloc, or NULL if caller-provided */
+    size_t mem_size;
+
+    struct pool pools[POOL_COUNT];
+    struct stack_stats stats;
+    struct stack_timer *timers; /* armed timers, sorted by deadline */
+
+    struct netif *netifs;
+    uint8_t next_netif_index;
+
+    /* IPv4 */
+    uint16_t ip4_next_id;
+    struct ip4_route_entry *routes;   /* cfg.route_count entries */
+
+    /* ARP */
+    struct arp_entry *arp_table;      /* cfg.arp_table_size entries */
+    struct stack_timer arp_timer;
+
+    /* ICMP error rate limiting: token bucket, one token = SHOAL_NS_PER_S units */
+    uint64_t icmp_tokens;
+    uint64_t icmp_tokens_at_ns;
+
+    /* transports */
+    struct udp_pcb *udp_pcbs;
+    uint16_t udp_next_port;
+    struct raw_pcb *raw_pcbs;
+};
+
+/* Shorthand for counting into a protocol's stats. */
+static inline struct proto_stats *stack_proto_stats(struct stack *s, enum stack_proto_id id)
+{
+    return &s->stats.proto[id];
+}
+#define STATS_INC(s, id, field) ((s)->stats.proto[(id)].field++)
+/* A drop of a given class: counted in the class and in drop. */
+#define STATS_DROP(s, id, field)        \
+    do {                                \
+        (s)->stats.proto[(id)].field++; \
+        (s)->stats.proto[(id)].drop++;  \
+    } while (0)
+
+#endif

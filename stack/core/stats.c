@@ -1,0 +1,66 @@
+/* Named counters: protocols, then extras, then pools. */
+#include "shoal/stats.h"
+#include "core/stack_priv.h"
+
+#define PROTO_COUNTER_COUNT 11u
+#define PROTO_COUNTER_NAMES(p)                                                                           \
+    p ".xmit", p ".recv", p ".fw", p ".drop", p ".chkerr", p ".lenerr", p ".memerr", p ".rterr", p ".proterr", \
+        p ".opterr", p ".err"
+
+/* Character arrays, not pointers: they stay in read-only data even in
+ * position-independent code (no relocations). */
+static const char proto_counter_names[STATS_PROTO_COUNT][PROTO_COUNTER_COUNT][20] = {
+    {PROTO_COUNTER_NAMES("link")},  {PROTO_COUNTER_NAMES("etharp")}, {PROTO_COUNTER_NAMES("ip4")},
+    {PROTO_COUNTER_NAMES("ip4_frag")}, {PROTO_COUNTER_NAMES("icmp")}, {PROTO_COUNTER_NAMES("udp")},
+    {PROTO_COUNTER_NAMES("raw")},
+};
+
+#define EXTRA_COUNT 2u
+static const char extra_names[EXTRA_COUNT][20] = {"icmp.ratelimited", "etharp.conflicts"};
+
+#define POOL_COUNTER_COUNT 4u
+#define POOL_COUNTER_NAMES(p) "pool." p ".used", "pool." p ".peak", "pool." p ".avail", "pool." p ".err"
+static const char pool_counter_names[POOL_COUNT][POOL_COUNTER_COUNT][24] = {
+    {POOL_COUNTER_NAMES("pbuf")},    {POOL_COUNTER_NAMES("netif")},     {POOL_COUNTER_NAMES("udp_pcb")},
+    {POOL_COUNTER_NAMES("raw_pcb")}, {POOL_COUNTER_NAMES("arp_queue")},
+};
+
+struct stack_stats *stack_stats(struct stack *s) { return &s->stats; }
+
+size_t stack_stats_count(const struct stack *s)
+{
+    (void)s;
+    return STATS_PROTO_COUNT * PROTO_COUNTER_COUNT + EXTRA_COUNT + POOL_COUNT * POOL_COUNTER_COUNT;
+}
+
+static uint32_t proto_counter(const struct proto_stats *ps, size_t k)
+{
+    const uint32_t v[PROTO_COUNTER_COUNT] = {ps->xmit,   ps->recv,  ps->fw,    ps->drop,    ps->chkerr, ps->lenerr,
+                                            ps->memerr, ps->rterr, ps->proterr, ps->opterr, ps->err};
+    return v[k];
+}
+
+bool stack_stats_entry(const struct stack *s, size_t i, const char **name, uint64_t *value)
+{
+    if (i < STATS_PROTO_COUNT * PROTO_COUNTER_COUNT) {
+        size_t p = i / PROTO_COUNTER_COUNT, k = i % PROTO_COUNTER_COUNT;
+        *name = proto_counter_names[p][k];
+        *value = proto_counter(&s->stats.proto[p], k);
+        return true;
+    }
+    i -= STATS_PROTO_COUNT * PROTO_COUNTER_COUNT;
+    if (i < EXTRA_COUNT) {
+        *name = extra_names[i];
+        *value = i == 0 ? s->stats.icmp_ratelimited : s->stats.arp_conflicts;
+        return true;
+    }
+    i -= EXTRA_COUNT;
+    if (i < POOL_COUNT * POOL_COUNTER_COUNT) {
+        const struct pool *pl = &s->pools[i / POOL_COUNTER_COUNT];
+        size_t k = i % POOL_COUNTER_COUNT;
+        *name = pool_counter_names[i / POOL_COUNTER_COUNT][k];
+        *value = k == 0 ? pl->used : k == 1 ? pl->peak : k == 2 ? pl->count - pl->used : pl->err;
+        return true;
+    }
+    return false;
+}

@@ -1,0 +1,13 @@
+#ifndef SHOAL_IP4_PRIV_H
+#define SHOAL_IP4_PRIV_H
+
+#include "shoal/ip4.h"
+
+/* Send with an explicit next hop (route already looked up). */
+err_t ip4_output_nexthop(struct netif *netif, struct pbuf *p, const ip4_addr_t *src, const ip4_addr_t *dst,
+                         const ip4_addr_t *nexthop, uint8_t ttl, uint8_t tos, uint8_t proto);
+
+/* Remove static routes through a netif that goes away. */
+void ip4_routes_forget_netif(struct stack *s, const struct netif *netif);
+
+#endif

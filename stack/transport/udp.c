@@ -1,0 +1,269 @@
+/* UDP (RFC 768; RFC 1122 4.1): demultiplexing, checksums, the raw API. */
+#include <string.h>
+
+#include "shoal/udp.h"
+#include "shoal/ip4.h"
+#include "shoal/icmp.h"
+#include "shoal/netif.h"
+#include "shoal/pbuf.h"
+#include "shoal/inet_chksum.h"
+#include "shoal/opt.h"
+#include "core/stack_priv.h"
+#include "ipv4/ip4_priv.h"
+
+err_t udp_parse(const uint8_t *p, size_t len, struct udp_repr *out)
+{
+    if (p == NULL || len < UDP_HDR_LEN) return ERR_BUF;
+    out->src_port = rd16be(p);
+    out->dst_port = rd16be(p + 2);
+    out->length = rd16be(p + 4);
+    out->checksum = rd16be(p + 6);
+    if (out->length < UDP_HDR_LEN || out->length > len) return ERR_BUF;
+    return ERR_OK;
+}
+
+void udp_emit(const struct udp_repr *r, uint8_t *p)
+{
+    wr16be(p, r->src_port);
+    wr16be(p + 2, r->dst_port);
+    wr16be(p + 4, r->length);
+    wr16be(p + 6, r->checksum);
+}
+
+/* ---- input ---- */
+
+static bool pcb_matches_local(const struct udp_pcb *pcb, const struct ip4_rx_info *info, uint16_t dst_port)
+{
+    if (pcb->local_port != dst_port) return false;
+    if (pcb->netif_idx != 0 && pcb->netif_idx != info->netif->index) return false;
+    if (pcb->local_ip.addr == 0) return true;
+    /* A PCB bound to a unicast address also hears its subnet's broadcasts. */
+    if (info->dst_broadcast)
+        return ip4_addr_is_limited_broadcast(&info->ip.dst) ||
+               ip4_addr_net_eq(&pcb->local_ip, &info->ip.dst, &info->netif->netmask);
+    return pcb->local_ip.addr == info->ip.dst.addr;
+}
+
+void udp_input(struct pbuf *p, const struct ip4_rx_info *info)
+{
+    struct stack *s = info->netif->stack;
+    struct udp_repr u;
+    if (udp_parse(pbuf_contig(p, UDP_HDR_LEN), p->tot_len, &u) != ERR_OK) {
+        STATS_DROP(s, STATS_UDP, lenerr);
+        pbuf_free(p);
+        return;
+    }
+    /* RFC 768: bytes past the UDP length are not part of the datagram. */
+    pbuf_realloc(p, u.length);
+    /* RFC 1122 4.1.3.4: verify a non-zero checksum; zero means none sent. */
+    if (u.checksum != 0 &&
+        inet_chksum_pseudo(p, IP_PROTO_UDP, u.length, &info->ip.src, &info->ip.dst, u.length) != 0) {
+        STATS_DROP(s, STATS_UDP, chkerr);
+        pbuf_free(p);
+        return;
+    }
+    /* Best match: a connected PCB for this exact peer, else the first bound one. */
+    struct udp_pcb *match = NULL;
+    for (struct udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
+        if (!pcb_matches_local(pcb, info, u.dst_port)) continue;
+        if (pcb->flags & UDP_FLAGS_CONNECTED) {
+            if (pcb->remote_ip.addr == info->ip.src.addr && pcb->remote_port == u.src_port) {
+                match = pcb;
+                break;
+            }
+        } else if (match == NULL) {
+            match = pcb;
+        }
+    }
+    if (match == NULL) {
+        STATS_INC(s, STATS_UDP, drop);
+        /* RFC 1122 4.1.3.1: port unreachable, but not for broadcasts (3.2.2). */
+        icmp_dest_unreach(p, info, ICMP_DUR_PORT);
+        pbuf_free(p);
+        return;
+    }
+    STATS_INC(s, STATS_UDP, recv);
+    pbuf_remove_header(p, UDP_HDR_LEN);
+    if (match->recv != NULL)
+        match->recv(match->recv_arg, match, p, &info->ip.src, u.src_port);
+    else
+        pbuf_free(p);
+}
+
+/* ---- PCBs ---- */
+
+struct udp_pcb *udp_new(struct stack *s)
+{
+    struct udp_pcb *pcb = pool_alloc(&s->pools[POOL_UDP_PCB]);
+    if (pcb == NULL) return NULL;
+    memset(pcb, 0, sizeof(*pcb));
+    pcb->stack = s;
+    pcb->ttl = s->cfg.ip_default_ttl;
+    return pcb;
+}
+
+static bool is_listed(const struct udp_pcb *pcb)
+{
+    for (const struct udp_pcb *q = pcb->stack->udp_pcbs; q != NULL; q = q->next)
+        if (q == pcb) return true;
+    return false;
+}
+
+static void unlist(struct udp_pcb *pcb)
+{
+    for (struct udp_pcb **pp = &pcb->stack->udp_pcbs; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == pcb) {
+            *pp = pcb->next;
+            return;
+        }
+    }
+}
+
+void udp_remove(struct udp_pcb *pcb)
+{
+    if (pcb == NULL) return;
+    unlist(pcb);
+    pool_free(&pcb->stack->pools[POOL_UDP_PCB], pcb);
+}
+
+static bool port_in_use(struct stack *s, uint16_t port, const struct udp_pcb *except)
+{
+    for (const struct udp_pcb *q = s->udp_pcbs; q != NULL; q = q->next)
+        if (q != except && q->local_port == port) return true;
+    return false;
+}
+
+/* RFC 6056 3.3.2-like: walk the ephemeral range from a random start. */
+static uint16_t ephemeral_port(struct stack *s)
+{
+    uint32_t range = SHOAL_EPHEMERAL_PORT_MAX - SHOAL_EPHEMERAL_PORT_MIN + 1u;
+    for (uint32_t n = 0; n < range; n++) {
+        uint16_t port = s->udp_next_port;
+        s->udp_next_port = (uint16_t)(port == SHOAL_EPHEMERAL_PORT_MAX ? SHOAL_EPHEMERAL_PORT_MIN : port + 1u);
+        if (!port_in_use(s, port, NULL)) return port;
+    }
+    return 0;
+}
+
+err_t udp_bind(struct udp_pcb *pcb, const ip4_addr_t *ip, uint16_t port)
+{
+    struct stack *s = pcb->stack;
+    if (port == 0) {
+        port = ephemeral_port(s);
+        if (port == 0) return ERR_USE;
+    } else {
+        for (const struct udp_pcb *q = s->udp_pcbs; q != NULL; q = q->next) {
+            if (q == pcb || q->local_port != port) continue;
+            /* Same port on the same (or the wildcard) address is taken. */
+            if (q->local_ip.addr == 0 || ip == NULL || ip->addr == 0 || q->local_ip.addr == ip->addr) return ERR_USE;
+        }
+    }
+    pcb->local_ip.addr = ip != NULL ? ip->addr : 0;
+    pcb->local_port = port;
+    if (!is_listed(pcb)) {
+        pcb->next = s->udp_pcbs;
+        s->udp_pcbs = pcb;
+    }
+    return ERR_OK;
+}
+
+err_t udp_connect(struct udp_pcb *pcb, const ip4_addr_t *ip, uint16_t port)
+{
+    if (ip == NULL || port == 0) return ERR_VAL;
+    if (pcb->local_port == 0) {
+        err_t err = udp_bind(pcb, &pcb->local_ip, 0);
+        if (err != ERR_OK) return err;
+    }
+    pcb->remote_ip = *ip;
+    pcb->remote_port = port;
+    pcb->flags |= UDP_FLAGS_CONNECTED;
+    return ERR_OK;
+}
+
+void udp_disconnect(struct udp_pcb *pcb)
+{
+    pcb->remote_ip.addr = 0;
+    pcb->remote_port = 0;
+    pcb->flags &= (uint8_t)~UDP_FLAGS_CONNECTED;
+}
+
+void udp_recv(struct udp_pcb *pcb, udp_recv_fn fn, void *arg)
+{
+    pcb->recv = fn;
+    pcb->recv_arg = arg;
+}
+
+/* ---- output ---- */
+
+static err_t send_via(struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *dst, uint16_t port,
+                      struct netif *netif, const ip4_addr_t *nexthop)
+{
+    struct stack *s = pcb->stack;
+    if (netif_is_ip4_broadcast(netif, dst) && !(pcb->flags & UDP_FLAGS_BROADCAST)) {
+        STATS_INC(s, STATS_UDP, err); /* SO_BROADCAST not set */
+        return ERR_VAL;
+    }
+    if (p->tot_len > 0xffffu - UDP_HDR_LEN) return ERR_VAL;
+    if (pcb->local_port == 0) {
+        err_t err = udp_bind(pcb, &pcb->local_ip, 0);
+        if (err != ERR_OK) return err;
+    }
+    /* The header goes in p's headroom, or in a segment chained in front. */
+    struct pbuf *q = p, *hdr_pbuf = NULL;
+    if (pbuf_add_header(p, UDP_HDR_LEN) != ERR_OK) {
+        hdr_pbuf = pbuf_alloc(s, PBUF_IP, UDP_HDR_LEN);
+        if (hdr_pbuf == NULL) {
+            STATS_INC(s, STATS_UDP, memerr);
+            return ERR_MEM;
+        }
+        pbuf_ref(p);
+        pbuf_cat(hdr_pbuf, p);
+        q = hdr_pbuf;
+    }
+    ip4_addr_t src = pcb->local_ip.addr != 0 ? pcb->local_ip : netif->ip4;
+    struct udp_repr u = {.src_port = pcb->local_port, .dst_port = port, .length = (uint16_t)q->tot_len, .checksum = 0};
+    uint8_t h[UDP_HDR_LEN];
+    udp_emit(&u, h);
+    pbuf_take(q, h, sizeof(h));
+    if (!(pcb->flags & UDP_FLAGS_NOCHKSUM)) {
+        uint16_t sum = inet_chksum_pseudo(q, IP_PROTO_UDP, u.length, &src, dst, u.length);
+        /* RFC 768: a computed zero is sent as all ones (zero means "none"). */
+        if (sum == 0) sum = 0xffff;
+        uint8_t sb[2] = {(uint8_t)(sum >> 8), (uint8_t)sum};
+        pbuf_take_at(q, sb, 2, 6);
+    }
+    err_t err = ip4_output_nexthop(netif, q, &src, dst, nexthop, pcb->ttl, pcb->tos, IP_PROTO_UDP);
+    if (err == ERR_OK) STATS_INC(s, STATS_UDP, xmit);
+    if (hdr_pbuf != NULL)
+        pbuf_free(hdr_pbuf);
+    else
+        pbuf_remove_header(p, UDP_HDR_LEN);
+    return err;
+}
+
+err_t udp_sendto_if(struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *dst, uint16_t port, struct netif *netif)
+{
+    if (pcb == NULL || p == NULL || dst == NULL || netif == NULL || port == 0) return ERR_ARG;
+    return send_via(pcb, p, dst, port, netif, dst);
+}
+
+err_t udp_sendto(struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *dst, uint16_t port)
+{
+    if (pcb == NULL || p == NULL || dst == NULL || port == 0) return ERR_ARG;
+    struct ip4_route_result rt;
+    if (pcb->netif_idx != 0) {
+        rt.netif = netif_find_by_index(pcb->stack, pcb->netif_idx);
+        rt.nexthop = *dst;
+        if (rt.netif == NULL) return ERR_RTE;
+    } else if (ip4_route(pcb->stack, dst, &rt) != ERR_OK) {
+        STATS_INC(pcb->stack, STATS_UDP, rterr);
+        return ERR_RTE;
+    }
+    return send_via(pcb, p, dst, port, rt.netif, &rt.nexthop);
+}
+
+err_t udp_send(struct udp_pcb *pcb, struct pbuf *p)
+{
+    if (pcb == NULL || !(pcb->flags & UDP_FLAGS_CONNECTED)) return ERR_CONN;
+    return udp_sendto(pcb, p, &pcb->remote_ip, pcb->remote_port);
+}
