@@ -9,6 +9,7 @@
 #include "core/stack_priv.h"
 #include "core/pbuf_priv.h"
 #include "ipv4/etharp_priv.h"
+#include "transport/tcp_priv.h"
 
 void stack_config_default(struct stack_config *cfg)
 {
@@ -29,6 +30,21 @@ void stack_config_default(struct stack_config *cfg)
     cfg->icmp_err_rate_per_s = SHOAL_ICMP_ERR_RATE_PER_S;
     cfg->icmp_err_burst = SHOAL_ICMP_ERR_BURST;
     cfg->icmp_echo_broadcast = false;
+    cfg->tcp_pcb_count = SHOAL_TCP_PCB_COUNT;
+    cfg->tcp_seg_count = SHOAL_TCP_SEG_COUNT;
+    cfg->tcp_mss = SHOAL_TCP_MSS;
+    cfg->tcp_snd_buf = SHOAL_TCP_SND_BUF;
+    cfg->tcp_wnd = SHOAL_TCP_WND;
+    cfg->tcp_ooseq_max = SHOAL_TCP_OOSEQ_MAX;
+    cfg->tcp_msl_ms = SHOAL_TCP_MSL_MS;
+    cfg->tcp_rto_init_ms = SHOAL_TCP_RTO_INIT_MS;
+    cfg->tcp_rto_min_ms = SHOAL_TCP_RTO_MIN_MS;
+    cfg->tcp_max_rtx = SHOAL_TCP_MAX_RTX;
+    cfg->tcp_syn_max_rtx = SHOAL_TCP_SYN_MAX_RTX;
+    cfg->tcp_delack_ms = SHOAL_TCP_DELACK_MS;
+    cfg->tcp_sack = true;
+    cfg->tcp_timestamps = true;
+    cfg->tcp_wscale = true;
 }
 
 /* Where each part of an instance's memory block starts. */
@@ -41,14 +57,17 @@ struct stack_layout {
     size_t total;
 };
 
-static const char pool_names[POOL_COUNT][12] = {"pbuf", "netif", "udp_pcb", "raw_pcb", "arp_queue"};
+static const char pool_names[POOL_COUNT][12] = {"pbuf", "netif", "udp_pcb", "raw_pcb", "arp_queue", "tcp_pcb", "tcp_seg"};
 
 static bool config_valid(const struct stack_config *c)
 {
     return c->pbuf_count > 0 && c->pbuf_seg_size >= 64 && c->pbuf_seg_size <= 65536 &&
            c->pbuf_seg_size > SHOAL_PBUF_LINK_HLEN + SHOAL_PBUF_IP_HLEN + SHOAL_PBUF_TRANSPORT_HLEN &&
            c->netif_count > 0 && c->netif_count < 255 && c->arp_table_size > 0 && c->arp_table_size < 65536 &&
-           c->route_count < 65536 && c->ip_default_ttl > 0 && c->arp_request_interval_ms > 0;
+           c->route_count < 65536 && c->ip_default_ttl > 0 && c->arp_request_interval_ms > 0 &&
+           c->tcp_mss >= 64 && c->tcp_mss <= 65495 && c->tcp_wnd >= c->tcp_mss && c->tcp_wnd <= (65535u << 14) &&
+           c->tcp_snd_buf >= c->tcp_mss && c->tcp_rto_init_ms > 0 && c->tcp_rto_min_ms > 0 && c->tcp_max_rtx > 0 &&
+           c->tcp_syn_max_rtx > 0;
 }
 
 static void compute_layout(const struct stack_config *c, struct stack_layout *l)
@@ -69,6 +88,10 @@ static void compute_layout(const struct stack_config *c, struct stack_layout *l)
     l->pool_count[POOL_RAW_PCB] = c->raw_pcb_count;
     l->pool_elem[POOL_ARP_QUEUE] = pool_align(sizeof(struct arp_qnode));
     l->pool_count[POOL_ARP_QUEUE] = c->arp_queue_len;
+    l->pool_elem[POOL_TCP_PCB] = pool_align(sizeof(struct tcp_pcb));
+    l->pool_count[POOL_TCP_PCB] = c->tcp_pcb_count;
+    l->pool_elem[POOL_TCP_SEG] = pool_align(sizeof(struct tcp_seg));
+    l->pool_count[POOL_TCP_SEG] = c->tcp_seg_count;
     /* Small pools first, the big pbuf pool last: an idle instance touches
      * only the front of its block. */
     for (int i = POOL_COUNT - 1; i >= 0; i--) {
@@ -123,6 +146,10 @@ struct stack *stack_init_in(void *mem, size_t size, const struct stack_config *c
     s->udp_next_port = (uint16_t)(SHOAL_EPHEMERAL_PORT_MIN +
                                   stack_random32(s) % (SHOAL_EPHEMERAL_PORT_MAX - SHOAL_EPHEMERAL_PORT_MIN + 1u));
     s->ip4_next_id = (uint16_t)stack_random32(s);
+    s->tcp_next_port = (uint16_t)(SHOAL_EPHEMERAL_PORT_MIN +
+                                  stack_random32(s) % (SHOAL_EPHEMERAL_PORT_MAX - SHOAL_EPHEMERAL_PORT_MIN + 1u));
+    for (int i = 0; i < 2; i++)
+        s->tcp_isn_key[i] = ((uint64_t)stack_random32(s) << 32) | stack_random32(s);
     s->icmp_tokens = (uint64_t)cfg->icmp_err_burst * SHOAL_NS_PER_S;
     s->icmp_tokens_at_ns = stack_now(s);
     return s;

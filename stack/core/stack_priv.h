@@ -16,6 +16,7 @@
 struct netif;
 struct udp_pcb;
 struct raw_pcb;
+struct tcp_pcb;
 struct arp_qnode;
 
 enum arp_state { ARP_EMPTY = 0, ARP_PENDING, ARP_STABLE };
@@ -70,6 +71,11 @@ struct stack {
     struct udp_pcb *udp_pcbs;
     uint16_t udp_next_port;
     struct raw_pcb *raw_pcbs;
+    struct tcp_pcb *tcp_pcbs;          /* every bound, listening or connected PCB */
+    uint16_t tcp_next_port;
+    uint64_t tcp_isn_key[2];           /* RFC 6528 secret */
+    uint64_t tcp_challenge_window_ns;  /* RFC 5961 7: start of the current second */
+    uint32_t tcp_challenge_count;
 };
 
 /* Shorthand for counting into a protocol's stats. */

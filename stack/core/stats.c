@@ -12,17 +12,20 @@
 static const char proto_counter_names[STATS_PROTO_COUNT][PROTO_COUNTER_COUNT][20] = {
     {PROTO_COUNTER_NAMES("link")},  {PROTO_COUNTER_NAMES("etharp")}, {PROTO_COUNTER_NAMES("ip4")},
     {PROTO_COUNTER_NAMES("ip4_frag")}, {PROTO_COUNTER_NAMES("icmp")}, {PROTO_COUNTER_NAMES("udp")},
-    {PROTO_COUNTER_NAMES("raw")},
+    {PROTO_COUNTER_NAMES("raw")},   {PROTO_COUNTER_NAMES("tcp")},
 };
 
-#define EXTRA_COUNT 2u
-static const char extra_names[EXTRA_COUNT][20] = {"icmp.ratelimited", "etharp.conflicts"};
+#define EXTRA_COUNT 6u
+static const char extra_names[EXTRA_COUNT][24] = {"icmp.ratelimited",      "etharp.conflicts",
+                                                  "tcp.challenge_acks",    "tcp.challenge_limited",
+                                                  "tcp.syn_evicted",       "tcp.ooseq_dropped"};
 
 #define POOL_COUNTER_COUNT 4u
 #define POOL_COUNTER_NAMES(p) "pool." p ".used", "pool." p ".peak", "pool." p ".avail", "pool." p ".err"
 static const char pool_counter_names[POOL_COUNT][POOL_COUNTER_COUNT][24] = {
     {POOL_COUNTER_NAMES("pbuf")},    {POOL_COUNTER_NAMES("netif")},     {POOL_COUNTER_NAMES("udp_pcb")},
-    {POOL_COUNTER_NAMES("raw_pcb")}, {POOL_COUNTER_NAMES("arp_queue")},
+    {POOL_COUNTER_NAMES("raw_pcb")}, {POOL_COUNTER_NAMES("arp_queue")}, {POOL_COUNTER_NAMES("tcp_pcb")},
+    {POOL_COUNTER_NAMES("tcp_seg")},
 };
 
 struct stack_stats *stack_stats(struct stack *s) { return &s->stats; }
@@ -51,7 +54,10 @@ bool stack_stats_entry(const struct stack *s, size_t i, const char **name, uint6
     i -= STATS_PROTO_COUNT * PROTO_COUNTER_COUNT;
     if (i < EXTRA_COUNT) {
         *name = extra_names[i];
-        *value = i == 0 ? s->stats.icmp_ratelimited : s->stats.arp_conflicts;
+        const uint32_t v[EXTRA_COUNT] = {s->stats.icmp_ratelimited,      s->stats.arp_conflicts,
+                                         s->stats.tcp_challenge_acks,    s->stats.tcp_challenge_limited,
+                                         s->stats.tcp_syn_evicted,       s->stats.tcp_ooseq_dropped};
+        *value = v[i];
         return true;
     }
     i -= EXTRA_COUNT;

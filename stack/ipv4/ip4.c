@@ -4,6 +4,7 @@
 #include "shoal/ip4.h"
 #include "shoal/icmp.h"
 #include "shoal/udp.h"
+#include "shoal/tcp.h"
 #include "shoal/raw.h"
 #include "shoal/netif.h"
 #include "shoal/etharp.h"
@@ -146,6 +147,7 @@ void ip4_input(struct pbuf *p, struct netif *netif)
     switch (info.ip.proto) {
     case IP_PROTO_ICMP: icmp_input(p, &info); return;
     case IP_PROTO_UDP: udp_input(p, &info); return;
+    case IP_PROTO_TCP: tcp_input(p, &info); return;
     default:
         /* RFC 1122 3.2.2.1: protocol unreachable for an unknown protocol. */
         STATS_DROP(s, STATS_IP4, proterr);

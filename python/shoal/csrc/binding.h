@@ -19,6 +19,7 @@ typedef struct shoal_node shoal_node;
 typedef struct shoal_link shoal_link;
 typedef struct shoal_udp shoal_udp;
 typedef struct shoal_ping shoal_ping;
+typedef struct shoal_tcp shoal_tcp;
 
 /* Binding-level error codes (beyond the stack's err_t, which are -1..-16). */
 enum shoal_binding_err {
@@ -49,6 +50,11 @@ uint64_t shoal_sim_events_run(const shoal_sim *sim);
 /* forwarding: route between interfaces. Names must be unique (SHOAL_EBADARG). */
 shoal_node *shoal_node_new(shoal_sim *sim, const char *name, int forwarding);
 shoal_node *shoal_raw_host_new(shoal_sim *sim, const char *name);
+/* A stack node with stack_config fields overridden by name (e.g. "pbuf_count",
+ * "tcp_wnd", "tcp_rto_min_ms", "tcp_sack"): n keys with their values. NULL
+ * with *err = SHOAL_EBADARG for an unknown key or a rejected configuration. */
+shoal_node *shoal_node_new_config(shoal_sim *sim, const char *name, int forwarding, int n, const char **keys,
+                                  const uint64_t *values, int *err);
 /* Bytes of memory the node's stack instance took (0 for a raw host). */
 uint64_t shoal_node_memory(const shoal_node *node);
 /* Named counters: index 0.. until it returns 0. *name stays valid while the node lives. */
@@ -115,5 +121,46 @@ shoal_ping *shoal_ping_start(shoal_node *node, uint32_t dst, int count, uint64_t
 int shoal_ping_result(const shoal_ping *ping, int seq, uint64_t *rtt_ns);
 int shoal_ping_done(const shoal_ping *ping);
 void shoal_ping_free(shoal_ping *ping);
+
+/* ---- TCP on stack nodes ---- */
+/* Received data waits in the binding until shoal_tcp_recv takes it; only
+ * then is the window reopened (tcp_recved), so a script that does not read
+ * sees the window close, as an application would. */
+shoal_tcp *shoal_tcp_listen(shoal_node *node, uint32_t addr, uint16_t port, int backlog, int *err);
+/* The next established connection not yet accepted, or NULL. */
+shoal_tcp *shoal_tcp_accept(shoal_tcp *listener);
+/* Start an active open (local_port 0: ephemeral). */
+shoal_tcp *shoal_tcp_connect(shoal_node *node, uint32_t dst, uint16_t port, uint16_t local_port, int *err);
+/* Queue up to len bytes; returns bytes taken (0 when the send buffer is
+ * full), or a negative code (closed, reset). Data is pushed out at once. */
+int64_t shoal_tcp_send(shoal_tcp *conn, const uint8_t *data, size_t len);
+/* Take up to cap received bytes; returns the count, 0 when none is waiting,
+ * or -1 when none is waiting and the peer has closed its side (EOF). */
+int64_t shoal_tcp_recv(shoal_tcp *conn, uint8_t *buf, size_t cap);
+/* Bytes received and waiting for shoal_tcp_recv. */
+uint64_t shoal_tcp_pending(const shoal_tcp *conn);
+int shoal_tcp_close(shoal_tcp *conn);
+int shoal_tcp_shutdown(shoal_tcp *conn, int rx, int tx);
+int shoal_tcp_abort(shoal_tcp *conn);
+int shoal_tcp_set_nodelay(shoal_tcp *conn, int on);
+int shoal_tcp_set_keepalive(shoal_tcp *conn, int on, uint64_t idle_ns, uint64_t intvl_ns, int count);
+/* State name ("ESTABLISHED", ...; "CLOSED" once the stack freed the PCB). */
+const char *shoal_tcp_state(const shoal_tcp *conn);
+/* The last error the connection reported (0, or a negative err_t such as
+ * ERR_RST / ERR_ABRT / ERR_TIMEOUT). */
+int shoal_tcp_error(const shoal_tcp *conn);
+typedef struct {
+    uint32_t local_addr, remote_addr;
+    uint16_t local_port, remote_port;
+    uint32_t snd_una, snd_nxt, rcv_nxt, snd_wnd, rcv_wnd, cwnd, ssthresh, mss;
+    uint64_t srtt_ns, rttvar_ns, rto_ns;
+    uint32_t snd_wscale, rcv_wscale, sack_ok, ts_ok, in_recovery;
+    uint32_t retransmits, timeouts, fast_retransmits, dup_acks_rcvd, ooseq_segs;
+    uint64_t bytes_acked, bytes_received, unsent_bytes, unacked_bytes;
+} shoal_tcp_info;
+/* 0 and *out filled, or SHOAL_ECLOSED once the PCB is gone. */
+int shoal_tcp_info_get(const shoal_tcp *conn, shoal_tcp_info *out);
+/* Free the handle (closing the connection first if still open). */
+void shoal_tcp_free(shoal_tcp *conn);
 
 #endif

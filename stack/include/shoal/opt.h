@@ -86,6 +86,65 @@
 #define SHOAL_ICMP_ERR_BURST 10
 #endif
 
+/* TCP: connection PCBs (listeners included), and segments: each queued,
+ * unacknowledged or out-of-order segment holds one element and its pbufs. */
+#ifndef SHOAL_TCP_PCB_COUNT
+#define SHOAL_TCP_PCB_COUNT 8
+#endif
+#ifndef SHOAL_TCP_SEG_COUNT
+#define SHOAL_TCP_SEG_COUNT 64
+#endif
+/* Largest segment we send and announce (RFC 9293 3.7.1: 536 without the
+ * option; 1460 fits a 1500-byte MTU). Clamped to the route's MTU. */
+#ifndef SHOAL_TCP_MSS
+#define SHOAL_TCP_MSS 1460
+#endif
+/* Send buffer and receive window, bytes. Windows above 65535 use window
+ * scaling (RFC 7323 2). */
+#ifndef SHOAL_TCP_SND_BUF
+#define SHOAL_TCP_SND_BUF (32u * 1024u)
+#endif
+#ifndef SHOAL_TCP_WND
+#define SHOAL_TCP_WND (32u * 1024u)
+#endif
+/* Segments the out-of-order queue may hold per connection. */
+#ifndef SHOAL_TCP_OOSEQ_MAX
+#define SHOAL_TCP_OOSEQ_MAX 32
+#endif
+/* Maximum segment lifetime; TIME-WAIT lasts 2 MSL (RFC 9293 3.4.2 suggests
+ * 2 minutes for MSL; many stacks use less). */
+#ifndef SHOAL_TCP_MSL_MS
+#define SHOAL_TCP_MSL_MS 30000u
+#endif
+/* RFC 6298 2.1 / 2.4: initial RTO 1 s, lower bound 1 s (configurable, as
+ * simulations of fast links often want less), upper bound 60 s. */
+#ifndef SHOAL_TCP_RTO_INIT_MS
+#define SHOAL_TCP_RTO_INIT_MS 1000u
+#endif
+#ifndef SHOAL_TCP_RTO_MIN_MS
+#define SHOAL_TCP_RTO_MIN_MS 1000u
+#endif
+#define SHOAL_TCP_RTO_MAX_MS 60000u
+/* Give up after this many retransmissions of one segment (SYN: fewer). */
+#ifndef SHOAL_TCP_MAX_RTX
+#define SHOAL_TCP_MAX_RTX 12
+#endif
+#ifndef SHOAL_TCP_SYN_MAX_RTX
+#define SHOAL_TCP_SYN_MAX_RTX 6
+#endif
+/* Delayed ACK (RFC 1122 4.2.3.2: under 0.5 s; RFC 5681 4.2: every 2nd full segment). */
+#ifndef SHOAL_TCP_DELACK_MS
+#define SHOAL_TCP_DELACK_MS 40u
+#endif
+/* Keepalive defaults (RFC 1122 4.2.3.6: idle no less than two hours). */
+#define SHOAL_TCP_KEEPIDLE_MS 7200000u
+#define SHOAL_TCP_KEEPINTVL_MS 75000u
+#define SHOAL_TCP_KEEPCNT 9u
+/* RFC 5961 7: challenge ACKs per second, per instance. */
+#ifndef SHOAL_TCP_CHALLENGE_ACK_LIMIT
+#define SHOAL_TCP_CHALLENGE_ACK_LIMIT 10u
+#endif
+
 /* First ephemeral port range (RFC 6335 8.1.2: 49152-65535). */
 #define SHOAL_EPHEMERAL_PORT_MIN 49152u
 #define SHOAL_EPHEMERAL_PORT_MAX 65535u

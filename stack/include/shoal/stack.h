@@ -48,6 +48,21 @@ struct stack_config {
     uint32_t icmp_err_rate_per_s;  /* 0: no ICMP errors at all */
     uint32_t icmp_err_burst;
     bool icmp_echo_broadcast;      /* answer pings sent to a broadcast address */
+    uint32_t tcp_pcb_count;
+    uint32_t tcp_seg_count;
+    uint32_t tcp_mss;
+    uint32_t tcp_snd_buf;          /* bytes */
+    uint32_t tcp_wnd;              /* receive window, bytes */
+    uint32_t tcp_ooseq_max;        /* segments per connection */
+    uint32_t tcp_msl_ms;
+    uint32_t tcp_rto_init_ms;
+    uint32_t tcp_rto_min_ms;
+    uint32_t tcp_max_rtx;
+    uint32_t tcp_syn_max_rtx;
+    uint32_t tcp_delack_ms;        /* 0: acknowledge every segment at once */
+    bool tcp_sack;                 /* offer SACK (RFC 2018) */
+    bool tcp_timestamps;           /* offer timestamps (RFC 7323) */
+    bool tcp_wscale;               /* offer window scaling (RFC 7323) */
 };
 
 void stack_config_default(struct stack_config *cfg);

@@ -34,6 +34,7 @@ enum stack_proto_id {
     STATS_ICMP,
     STATS_UDP,
     STATS_RAW,
+    STATS_TCP,
     STATS_PROTO_COUNT
 };
 
@@ -41,6 +42,10 @@ struct stack_stats {
     struct proto_stats proto[STATS_PROTO_COUNT];
     uint32_t icmp_ratelimited; /* ICMP errors not sent because of the rate limit */
     uint32_t arp_conflicts;    /* ARP packets claiming one of our addresses */
+    uint32_t tcp_challenge_acks;    /* RFC 5961 challenge ACKs sent */
+    uint32_t tcp_challenge_limited; /* challenge ACKs suppressed by the rate limit */
+    uint32_t tcp_syn_evicted;       /* half-open connections dropped for new SYNs (backlog full) */
+    uint32_t tcp_ooseq_dropped;     /* out-of-order segments not kept (queue full) */
 };
 
 struct stack_stats *stack_stats(struct stack *s);
