@@ -376,11 +376,6 @@ static bool process_ack(struct tcp_pcb *pcb, struct seg_in *in)
         if (pcb->rtt_timing && seq_gt(ack, pcb->rtt_seq)) {
             tcp_rtt_sample(pcb, now - pcb->rtt_start_ns);
             pcb->rtt_timing = false;
-        } else if (pcb->ts_ok && r->has_ts && r->ts_ecr != 0 && pcb->rtx_backoff > 0) {
-            /* RFC 7323 4.1: the echoed timestamp dates even a retransmission,
-             * so a backed-off timer recovers without waiting for Karn. */
-            uint32_t ms = (uint32_t)(now / SHOAL_NS_PER_MS) + pcb->ts_offset - r->ts_ecr;
-            if (ms < 60000u) tcp_rtt_sample(pcb, (uint64_t)ms * SHOAL_NS_PER_MS);
         }
         uint32_t freed = release_acked(pcb, &pcb->unacked, ack, &timed_ok);
         freed += release_acked(pcb, &pcb->unsent, ack, &timed_ok);
