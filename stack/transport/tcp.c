@@ -108,9 +108,19 @@ void tcp_pcb_free(struct tcp_pcb *pcb)
     stack_timer_cancel(s, &pcb->timer);
     tcp_pcb_purge(pcb);
     if (pcb->listener != NULL && pcb->listener->children > 0) pcb->listener->children--;
-    /* Children not yet accepted lose their listener. */
-    for (struct tcp_pcb *q = s->tcp_pcbs; q != NULL; q = q->next)
-        if (q->listener == pcb) q->listener = NULL;
+    if (pcb->state == TCP_LISTEN) {
+        /* Connections nobody accepted yet go with their listener (reset). */
+        pcb->state = TCP_CLOSED;
+        for (struct tcp_pcb *q = s->tcp_pcbs; q != NULL;) {
+            if (q->listener == pcb) {
+                q->listener = NULL;
+                tcp_abort(q);
+                q = s->tcp_pcbs; /* the list changed */
+            } else {
+                q = q->next;
+            }
+        }
+    }
     for (struct tcp_pcb **pp = &s->tcp_pcbs; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == pcb) {
             *pp = pcb->next;
@@ -621,9 +631,23 @@ static void rto_expired(struct tcp_pcb *pcb, uint64_t now)
     (void)now;
 }
 
+static void timer_work(struct stack *s, struct tcp_pcb *pcb);
+
 static void tcp_timer_fire(struct stack *s, void *arg)
 {
     struct tcp_pcb *pcb = arg;
+    /* Callbacks run from here may close or abort the PCB: free it after. */
+    pcb->flags |= TF_IN_INPUT;
+    timer_work(s, pcb);
+    pcb->flags &= (uint16_t)~TF_IN_INPUT;
+    if ((pcb->flags & TF_FREE_PENDING) || pcb->state == TCP_CLOSED)
+        tcp_pcb_free(pcb);
+    else
+        tcp_timer_update(pcb);
+}
+
+static void timer_work(struct stack *s, struct tcp_pcb *pcb)
+{
     uint64_t now = stack_now(s);
 
     if (pcb->close_at <= now) {
@@ -634,7 +658,8 @@ static void tcp_timer_fire(struct stack *s, void *arg)
     }
     if (pcb->poll_at <= now) {
         pcb->poll_at = now + (uint64_t)pcb->poll_interval_ms * SHOAL_NS_PER_MS;
-        if (pcb->poll != NULL && pcb->poll(pcb->arg, pcb) == ERR_ABRT) return;
+        if (pcb->poll != NULL) pcb->poll(pcb->arg, pcb);
+        if (pcb->state == TCP_CLOSED || (pcb->flags & TF_FREE_PENDING)) return;
     }
     if (pcb->keep_at <= now) {
         if (pcb->keep_sent >= pcb->keep_cnt) {
@@ -664,5 +689,4 @@ static void tcp_timer_fire(struct stack *s, void *arg)
         if (pcb->flags & TF_ACK_DELAY) pcb->flags |= TF_ACK_NOW;
     }
     tcp_output(pcb);
-    tcp_timer_update(pcb);
 }

@@ -344,7 +344,8 @@ static bool process_ack(struct tcp_pcb *pcb, struct seg_in *in)
 
     /* RFC 5961 5.2: an ACK outside [SND.UNA - MAX.SND.WND, SND.NXT] is
      * answered with an ACK and dropped. */
-    if (seq_gt(ack, pcb->snd_max) || seq_lt(ack, pcb->snd_una - SHOAL_MAX(pcb->max_snd_wnd, 1u))) {
+    uint32_t highest = pcb->probe_sent ? seq_max(pcb->snd_max, pcb->probe_end) : pcb->snd_max;
+    if (seq_gt(ack, highest) || seq_lt(ack, pcb->snd_una - SHOAL_MAX(pcb->max_snd_wnd, 1u))) {
         tcp_send_challenge_ack(pcb);
         return false;
     }
@@ -382,6 +383,8 @@ static bool process_ack(struct tcp_pcb *pcb, struct seg_in *in)
         if (pcb->unsent == NULL) pcb->unsent_tail = NULL;
         pcb->snd_una = ack;
         if (seq_lt(pcb->snd_nxt, ack)) pcb->snd_nxt = ack;
+        if (seq_lt(pcb->snd_max, ack)) pcb->snd_max = ack; /* a window probe's octet got in */
+        if (pcb->probe_sent && seq_geq(ack, pcb->probe_end)) pcb->probe_sent = false;
         pcb->snd_queued = pcb->snd_queued >= freed ? pcb->snd_queued - freed : 0;
         pcb->bytes_acked += freed;
         tcp_cc_on_ack(pcb, acked, ack);

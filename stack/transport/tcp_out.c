@@ -251,7 +251,10 @@ void tcp_send_window_probe(struct tcp_pcb *pcb)
     pbuf_take(p, &byte, 1);
     send_segment(pcb, p, seg->seq, 0);
     pbuf_free(p);
-    pcb->snd_max = seq_max(pcb->snd_max, seg->seq + 1u);
+    /* The octet is not "sent" (snd_nxt and the retransmission timer stay
+     * put; the persist timer owns it), but an ACK for it is acceptable. */
+    pcb->probe_end = seg->seq + 1u;
+    pcb->probe_sent = true;
 }
 
 /* ---- the output loop ---- */

@@ -113,7 +113,7 @@ static inline uint32_t tcp_seg_seqlen(const struct tcp_seg *s)
 #define TF_CLOSED_BY_APP 0x0020u /* tcp_close() was called: the stack frees the PCB */
 #define TF_FIN_RCVD 0x0040u   /* the peer's FIN was processed */
 #define TF_KEEPALIVE 0x0080u
-#define TF_IN_INPUT 0x0100u   /* tcp_input is working on this PCB: defer freeing */
+#define TF_IN_INPUT 0x0100u   /* input or a timer is working on this PCB: defer freeing */
 #define TF_FREE_PENDING 0x0200u
 
 struct tcp_pcb {
@@ -141,6 +141,8 @@ struct tcp_pcb {
     /* send sequence space (RFC 9293 3.3.1) */
     uint32_t iss, snd_una, snd_nxt, snd_lbb; /* snd_lbb: sequence of the next byte written */
     uint32_t snd_max;           /* highest sequence ever sent (snd_nxt goes back after an RTO) */
+    uint32_t probe_end;         /* after a window probe's octet: ACKs up to here are fine */
+    bool probe_sent;
     uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
     size_t snd_queued;          /* payload bytes in unsent + unacked */
     /* receive sequence space */
