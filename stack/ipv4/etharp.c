@@ -285,7 +285,14 @@ void etharp_input(struct pbuf *p, struct netif *netif)
 static err_t queue_packet(struct stack *s, struct arp_entry *e, struct pbuf *p)
 {
     struct arp_qnode *q = pool_alloc(&s->pools[POOL_ARP_QUEUE]);
-    if (q == NULL) {
+    if (q == NULL && e->queue != NULL) {
+        /* RFC 1122 2.3.2.2: keep at least the latest packet for an address:
+         * when the queue is full, the oldest one for it makes room. */
+        q = e->queue;
+        e->queue = q->next;
+        pbuf_free(q->p);
+        STATS_DROP(s, STATS_ETHARP, memerr);
+    } else if (q == NULL) {
         STATS_DROP(s, STATS_ETHARP, memerr);
         return ERR_MEM;
     }

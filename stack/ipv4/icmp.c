@@ -91,17 +91,23 @@ static bool is_icmp_error_type(uint8_t type)
 
 void icmp_dest_unreach(struct pbuf *orig, const struct ip4_rx_info *info, uint8_t code)
 {
+    icmp_error(orig, info, ICMP_DEST_UNREACH, code, 0);
+}
+
+void icmp_error(struct pbuf *orig, const struct ip4_rx_info *info, uint8_t type, uint8_t code, uint32_t word)
+{
     struct stack *s = info->netif->stack;
     const struct ip4_repr *ip = &info->ip;
     /* RFC 1122 3.2.2: never about an ICMP error, a broadcast or multicast
      * datagram, a non-initial fragment, or an invalid source. */
     if (info->dst_broadcast || info->dst_multicast || (ip->flags_offset & IP4_OFFSET_MASK) != 0) return;
+    if (orig->flags & (PBUF_FLAG_LL_BROADCAST | PBUF_FLAG_LL_MULTICAST)) return;
     if (ip->src.addr == 0 || ip4_addr_is_limited_broadcast(&ip->src) || ip4_addr_is_multicast(&ip->src) ||
         ip4_addr_is_loopback(&ip->src))
         return;
     if (ip->proto == IP_PROTO_ICMP) {
-        int type = pbuf_try_get_at(orig, 0);
-        if (type < 0 || is_icmp_error_type((uint8_t)type)) return;
+        int orig_type = pbuf_try_get_at(orig, 0);
+        if (orig_type < 0 || is_icmp_error_type((uint8_t)orig_type)) return;
     }
     if (s->cfg.icmp_err_rate_per_s == 0 || !ratelimit_allows(s)) {
         s->stats.icmp_ratelimited++;
@@ -114,7 +120,8 @@ void icmp_dest_unreach(struct pbuf *orig, const struct ip4_rx_info *info, uint8_
         STATS_DROP(s, STATS_ICMP, memerr);
         return;
     }
-    uint8_t hdr[ICMP_HDR_LEN] = {ICMP_DEST_UNREACH, code, 0, 0, 0, 0, 0, 0};
+    uint8_t hdr[ICMP_HDR_LEN] = {type, code, 0, 0, 0, 0, 0, 0};
+    wr32be(hdr + 4, word);
     pbuf_take_at(r, hdr, sizeof(hdr), 0);
     pbuf_take_at(r, info->hdr, ip->ihl_bytes, ICMP_HDR_LEN);
     size_t off = ICMP_HDR_LEN + ip->ihl_bytes, left = quote_data;
@@ -127,7 +134,10 @@ void icmp_dest_unreach(struct pbuf *orig, const struct ip4_rx_info *info, uint8_
     uint16_t sum = inet_chksum_pbuf(r);
     uint8_t sum_be[2] = {(uint8_t)(sum >> 8), (uint8_t)sum};
     pbuf_take_at(r, sum_be, 2, 2);
-    if (ip4_output(s, r, &ip->dst, &ip->src, s->cfg.ip_default_ttl, 0, IP_PROTO_ICMP) == ERR_OK)
+    /* Our own address as the source: the datagram's destination when it was
+     * for us, else (forwarding) the address of the interface it came in on. */
+    const ip4_addr_t *src = ip4_is_local_addr(s, &ip->dst) ? &ip->dst : &info->netif->ip4;
+    if (ip4_output(s, r, src, &ip->src, s->cfg.ip_default_ttl, 0, IP_PROTO_ICMP) == ERR_OK)
         STATS_INC(s, STATS_ICMP, xmit);
     pbuf_free(r);
 }

@@ -124,8 +124,23 @@ void ip4_input(struct pbuf *p, struct netif *netif)
         return;
     }
     bool bcast;
-    if (!accept_dst(s, netif, &info.ip.dst, &bcast)) {
-        STATS_INC(s, STATS_IP4, drop); /* not for us (forwarding comes with routing) */
+    bool for_us = accept_dst(s, netif, &info.ip.dst, &bcast);
+    bool ll_bcast = (p->flags & (PBUF_FLAG_LL_BROADCAST | PBUF_FLAG_LL_MULTICAST)) != 0;
+    /* RFC 1122 3.3.6: a link-layer broadcast must carry an IP broadcast or
+     * multicast destination; anything else is silently discarded. */
+    if (ll_bcast && !bcast && !ip4_addr_is_multicast(&info.ip.dst)) {
+        STATS_INC(s, STATS_IP4, drop);
+        pbuf_free(p);
+        return;
+    }
+    if (!for_us) {
+        info.netif = netif;
+        info.hdr = hdr;
+        if (s->cfg.ip_forwarding && !ip4_addr_is_multicast(&info.ip.dst)) {
+            ip4_forward(p, &info);
+            return;
+        }
+        STATS_INC(s, STATS_IP4, drop); /* not for us, and we are a host */
         pbuf_free(p);
         return;
     }

@@ -7,6 +7,11 @@
 err_t ip4_output_nexthop(struct netif *netif, struct pbuf *p, const ip4_addr_t *src, const ip4_addr_t *dst,
                          const ip4_addr_t *nexthop, uint8_t ttl, uint8_t tos, uint8_t proto);
 
+/* A datagram for another host on a router (RFC 1812 5.2, 5.3). Takes p,
+ * whose payload is the IP header. */
+struct ip4_rx_info;
+void ip4_forward(struct pbuf *p, const struct ip4_rx_info *info);
+
 /* Remove static routes through a netif that goes away. */
 void ip4_routes_forget_netif(struct stack *s, const struct netif *netif);
 

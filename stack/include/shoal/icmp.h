@@ -33,4 +33,10 @@ void icmp_input(struct pbuf *p, const struct ip4_rx_info *info);
  */
 void icmp_dest_unreach(struct pbuf *orig, const struct ip4_rx_info *info, uint8_t code);
 
+/* Any ICMP error (time exceeded, fragmentation needed with its next-hop
+ * MTU in `word`, ...), with the same rules. */
+void icmp_error(struct pbuf *orig, const struct ip4_rx_info *info, uint8_t type, uint8_t code, uint32_t word);
+
+#define ICMP_TE_TTL 0u
+
 #endif
