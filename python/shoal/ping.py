@@ -1,0 +1,82 @@
+"""Ping: ICMP echoes from a stack node, running in virtual time."""
+
+from . import _ffi
+from .addr import ip4_str
+
+__all__ = ["Ping"]
+
+_PENDING, _REPLIED, _LOST = 0, 1, 2
+
+
+class Ping:
+    """Made by node.ping(dst, count, interval, size, timeout).
+
+    Echo i leaves at start + i * interval; it is lost if no reply came
+    within `timeout`. Results: .done, .sent, .received, .lost, .rtts
+    (float seconds or None per echo), .rtts_ns (int nanoseconds or None).
+    """
+
+    def __init__(self, node, dst, count, interval_ns, size, timeout_ns):
+        sim = node.sim
+        self.node, self.sim = node, sim
+        self.dst, self.count, self.size = ip4_str(dst), count, size
+        self.interval_ns, self.timeout_ns = interval_ns, timeout_ns
+        self.start_ns = sim.now_ns
+        err = sim._c_int
+        err[0] = 0
+        ptr = sim._lib.shoal_ping_start(node._p(), dst, count, interval_ns, size, timeout_ns, err)
+        if ptr == _ffi.ffi.NULL:
+            sim._raise(err[0] or -100, f"{node.name}.ping({self.dst!r}, count={count}, size={size})"
+                                       " [count 1..64, size 0..1472]")
+        self._ptr = ptr
+        sim._pings.append(self)
+
+    def _p(self):
+        self.sim._p()
+        return self._ptr
+
+    def _results(self):
+        lib, ptr, rtt = self.sim._lib, self._p(), self.sim._c_u64
+        out = []
+        for seq in range(self.count):
+            state = lib.shoal_ping_result(ptr, seq, rtt)
+            out.append((state, rtt[0] if state == _REPLIED else None))
+        return out
+
+    @property
+    def done(self):
+        """True once every echo was answered or timed out."""
+        return bool(self.sim._lib.shoal_ping_done(self._p()))
+
+    @property
+    def sent(self):
+        """Echoes sent so far (from the schedule: echo i leaves at start + i*interval)."""
+        now = self.sim.now_ns
+        return sum(1 for seq, (state, _) in enumerate(self._results())
+                   if state != _PENDING or self.start_ns + seq * self.interval_ns <= now)
+
+    @property
+    def received(self):
+        """Echoes answered."""
+        return sum(1 for state, _ in self._results() if state == _REPLIED)
+
+    @property
+    def lost(self):
+        """Echoes that timed out."""
+        return sum(1 for state, _ in self._results() if state == _LOST)
+
+    @property
+    def rtts_ns(self):
+        """Round-trip time of each echo in ns, or None (lost or pending)."""
+        return [rtt for _, rtt in self._results()]
+
+    @property
+    def rtts(self):
+        """Round-trip time of each echo in seconds, or None (lost or pending)."""
+        return [None if rtt is None else rtt / 1e9 for rtt in self.rtts_ns]
+
+    def __repr__(self):
+        if self.sim.closed:
+            return f"<shoal.Ping {self.node.name}->{self.dst} (simulation closed)>"
+        return (f"<shoal.Ping {self.node.name}->{self.dst} sent={self.sent} received={self.received}"
+                f" lost={self.lost}{' done' if self.done else ''}>")

@@ -1,0 +1,137 @@
+"""UdpSocket: a UDP socket on a stack node. Never blocks."""
+
+from . import _ffi
+from .addr import endpoint, ip4_str
+from .errors import ShoalError, SocketClosed
+
+__all__ = ["UdpSocket"]
+
+_MAX_DATAGRAM = 65535
+_ERR_MEM, _ERR_VAL = -1, -6  # err.h
+
+
+class UdpSocket:
+    """Made by node.udp(port=0, addr=None, broadcast=False).
+
+    It stays open (and bound) until close() or the simulation's close, even
+    if no Python reference to it remains.
+    """
+
+    def __init__(self, node, port, addr, broadcast):
+        sim = node.sim
+        self.node, self.sim = node, sim
+        err = sim._c_int
+        err[0] = 0
+        ptr = sim._lib.shoal_udp_open(node._p(), addr, port, err)
+        if ptr == _ffi.ffi.NULL:
+            sim._raise(err[0] or -100, f"{node.name}.udp(port={port})")
+        self._ptr = ptr
+        sim._sockets.append(self)
+        if broadcast:
+            self.set_broadcast(True)
+
+    def _p(self):
+        if self._ptr is None or self.sim.closed:
+            why = "its simulation was closed" if self.sim.closed else "close() was called"
+            raise SocketClosed(f"UDP socket of {self.node.name!r} is closed ({why})")
+        return self._ptr
+
+    @property
+    def closed(self):
+        return self._ptr is None or self.sim.closed
+
+    @property
+    def port(self):
+        """The local port (the one chosen, for an ephemeral bind)."""
+        return self.sim._lib.shoal_udp_port(self._p())
+
+    def _check(self, rc, what):
+        if rc < 0:
+            self.sim._raise(rc, f"{self.node.name}: UDP {what}")
+        return rc
+
+    def _sent(self, rc, n, what):
+        # Out of memory (no pbuf, or the queue waiting on ARP is full) is a
+        # drop the stack counts, as a real network would lose the datagram:
+        # nothing was taken, but the script did nothing wrong.
+        if rc == _ERR_MEM:
+            return 0
+        self._check(rc, what)
+        return n
+
+    def sendto(self, data, address):
+        """Send one datagram to ("a.b.c.d", port).
+
+        Returns the bytes taken: len(data), or 0 when the stack had no room
+        for it (a pool or the ARP queue was full; counted in its stats).
+        Other failures (no route, broadcast not allowed...) raise ShoalError.
+        """
+        addr, port = endpoint(address, "sendto address")
+        data = _as_bytes(data)
+        rc = self.sim._lib.shoal_udp_sendto(self._p(), _ffi.ffi.from_buffer(data), len(data), addr, port)
+        hint = " (a broadcast destination needs broadcast=True)" if rc == _ERR_VAL else ""
+        return self._sent(rc, len(data), f"sendto {address!r}{hint}")
+
+    def connect(self, address):
+        """Set the default peer ("a.b.c.d", port) for send() and receive filtering."""
+        addr, port = endpoint(address, "connect address")
+        self._check(self.sim._lib.shoal_udp_connect(self._p(), addr, port), f"connect {address!r}")
+
+    def send(self, data):
+        """Send one datagram to the connected peer; returns the bytes taken (as sendto)."""
+        data = _as_bytes(data)
+        rc = self.sim._lib.shoal_udp_send(self._p(), _ffi.ffi.from_buffer(data), len(data))
+        return self._sent(rc, len(data), "send")
+
+    def set_broadcast(self, on=True):
+        """Allow (or forbid) sending to broadcast addresses."""
+        self._check(self.sim._lib.shoal_udp_set_broadcast(self._p(), 1 if on else 0), "set_broadcast")
+
+    def recvfrom(self):
+        """The oldest queued datagram as (data, ("a.b.c.d", port)), or None."""
+        sim = self.sim
+        ptr = self._p()
+        buf = sim._grow(_MAX_DATAGRAM)
+        n = sim._lib.shoal_udp_recvfrom(ptr, buf, _MAX_DATAGRAM, sim._c_u32, sim._c_u16)
+        if n < 0:
+            return None
+        return _ffi.ffi.buffer(buf, min(n, _MAX_DATAGRAM))[:], (ip4_str(sim._c_u32[0]), sim._c_u16[0])
+
+    def recv(self):
+        """The oldest queued datagram's data, or None."""
+        got = self.recvfrom()
+        return None if got is None else got[0]
+
+    @property
+    def queue_drops(self):
+        """Datagrams dropped because the receive queue was full."""
+        return self.sim._lib.shoal_udp_queue_drops(self._p())
+
+    def close(self):
+        """Close the socket; later calls raise SocketClosed. Closing twice is fine."""
+        if self._ptr is None or self.sim.closed:
+            self._ptr = None
+            return
+        ptr, self._ptr = self._ptr, None
+        self.sim._lib.shoal_udp_close(ptr)
+        self.sim._sockets.remove(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        state = "closed" if self.closed else f"port {self.port}"
+        return f"<shoal.UdpSocket {self.node.name} {state}>"
+
+
+def _as_bytes(data):
+    if isinstance(data, str):
+        raise TypeError("UDP data must be bytes, not str (encode it first)")
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        data = bytes(data)  # e.g. a Scapy payload
+    if len(data) > 65507:
+        raise ShoalError(f"a {len(data)}-byte datagram exceeds UDP's 65507-byte maximum over IPv4")
+    return data
