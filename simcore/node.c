@@ -141,7 +141,18 @@ static void node_discard(struct sim_node *n)
     free(n);
 }
 
-struct sim_node *sim_node_new_stack(struct sim *sim, const char *name, bool forwarding, int *err)
+void sim_node_config_default(struct stack_config *cfg, bool forwarding)
+{
+    stack_config_default(cfg);
+    cfg->ip_forwarding = forwarding;
+    /* opt.h sizes the netif pool for a microcontroller (4); a simulated
+     * router or multi-homed host joins more links than that, and a netif
+     * costs well under 100 bytes. */
+    if (cfg->netif_count < SIM_NODE_NETIF_COUNT) cfg->netif_count = SIM_NODE_NETIF_COUNT;
+}
+
+struct sim_node *sim_node_new_stack_cfg(struct sim *sim, const char *name, const struct stack_config *cfg,
+                                        int *err)
 {
     struct sim_node *n = node_new(sim, name, SIM_NODE_STACK, err);
     if (n == NULL) return NULL;
@@ -151,20 +162,20 @@ struct sim_node *sim_node_new_stack(struct sim *sim, const char *name, bool forw
     n->platform.log = sim->log_enabled ? plat_log : NULL;
     n->platform.alloc = plat_alloc;
     n->platform.free = plat_free;
-    struct stack_config cfg;
-    stack_config_default(&cfg);
-    cfg.ip_forwarding = forwarding;
-    /* opt.h sizes the netif pool for a microcontroller (4); a simulated
-     * router or multi-homed host joins more links than that, and a netif
-     * costs well under 100 bytes. */
-    if (cfg.netif_count < SIM_NODE_NETIF_COUNT) cfg.netif_count = SIM_NODE_NETIF_COUNT;
-    n->stack = stack_new(&cfg, &n->platform);
+    n->stack = stack_new(cfg, &n->platform);
     if (n->stack == NULL || node_register(sim, n) != 0) {
         node_discard(n);
         return NULL;
     }
     sim_node_kick(n);
     return n;
+}
+
+struct sim_node *sim_node_new_stack(struct sim *sim, const char *name, bool forwarding, int *err)
+{
+    struct stack_config cfg;
+    sim_node_config_default(&cfg, forwarding);
+    return sim_node_new_stack_cfg(sim, name, &cfg, err);
 }
 
 struct sim_node *sim_node_new_raw(struct sim *sim, const char *name, int *err)

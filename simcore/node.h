@@ -82,8 +82,17 @@ struct sim_node {
     void *user;                /* the binding's own pointer */
 };
 
-/* NULL when the name is taken (*err = -1) or memory / the stack failed (-2). */
+/* The configuration a simulated stack node gets by default: the stack's own
+ * defaults (opt.h) with the simulator's adjustments and the forwarding flag. */
+void sim_node_config_default(struct stack_config *cfg, bool forwarding);
+
+/* NULL when the name is taken (*err = -1) or memory / the stack failed (-2;
+ * stack_new also refuses an invalid configuration). */
 struct sim_node *sim_node_new_stack(struct sim *sim, const char *name, bool forwarding, int *err);
+/* The same with an explicit configuration (from sim_node_config_default,
+ * then changed). */
+struct sim_node *sim_node_new_stack_cfg(struct sim *sim, const char *name, const struct stack_config *cfg,
+                                        int *err);
 struct sim_node *sim_node_new_raw(struct sim *sim, const char *name, int *err);
 struct sim_node *sim_node_find(const struct sim *sim, const char *name);
 /* Only sim_free() calls this. */

@@ -25,10 +25,10 @@ static void send_echo(struct ping *pg, uint64_t now)
                                  (uint8_t)(seq >> 8), (uint8_t)seq};
     pbuf_take_at(p, hdr, sizeof(hdr), 0);
     /* A recognisable, deterministic payload: bytes counting up. */
-    for (size_t i = 0; i < pg->payload_len; i++) {
-        uint8_t b = (uint8_t)i;
-        pbuf_take_at(p, &b, 1, ICMP_HDR_LEN + i);
-    }
+    uint8_t chunk[256];
+    for (size_t i = 0; i < sizeof(chunk); i++) chunk[i] = (uint8_t)i;
+    for (size_t off = 0; off < pg->payload_len; off += sizeof(chunk))
+        pbuf_take_at(p, chunk, SHOAL_MIN(sizeof(chunk), pg->payload_len - off), ICMP_HDR_LEN + off);
     uint16_t sum = inet_chksum_pbuf(p);
     uint8_t sb[2] = {(uint8_t)(sum >> 8), (uint8_t)sum};
     pbuf_take_at(p, sb, 2, 2);

@@ -76,7 +76,7 @@ uint64_t shoal_sim_events_run(const shoal_sim *s) { return sim_events_run(s->sim
 
 /* ---- nodes ---- */
 
-static shoal_node *wrap_node(shoal_sim *s, struct sim_node *n)
+shoal_node *shoal_wrap_node(shoal_sim *s, struct sim_node *n)
 {
     if (n == NULL) return NULL;
     if (s->node_count == s->node_cap) {
@@ -98,13 +98,13 @@ static shoal_node *wrap_node(shoal_sim *s, struct sim_node *n)
 shoal_node *shoal_node_new(shoal_sim *s, const char *name, int forwarding)
 {
     int err;
-    return wrap_node(s, sim_node_new_stack(s->sim, name, forwarding != 0, &err));
+    return shoal_wrap_node(s, sim_node_new_stack(s->sim, name, forwarding != 0, &err));
 }
 
 shoal_node *shoal_raw_host_new(shoal_sim *s, const char *name)
 {
     int err;
-    return wrap_node(s, sim_node_new_raw(s->sim, name, &err));
+    return shoal_wrap_node(s, sim_node_new_raw(s->sim, name, &err));
 }
 
 uint64_t shoal_node_memory(const shoal_node *node)

@@ -62,6 +62,9 @@ struct shoal_ping {
     struct shoal_ping *next;
 };
 
+/* Register a new sim node with the binding (NULL if n is NULL or memory ran out). */
+shoal_node *shoal_wrap_node(struct shoal_sim *sim, struct sim_node *n);
+
 /* Called by shoal_sim_free before the stacks go. */
 void shoal_sockets_detach_all(struct shoal_sim *sim);
 void shoal_tcp_detach_all(struct shoal_sim *sim);
