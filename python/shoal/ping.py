@@ -50,10 +50,8 @@ class Ping:
 
     @property
     def sent(self):
-        """Echoes sent so far (from the schedule: echo i leaves at start + i*interval)."""
-        now = self.sim.now_ns
-        return sum(1 for seq, (state, _) in enumerate(self._results())
-                   if state != _PENDING or self.start_ns + seq * self.interval_ns <= now)
+        """Echo requests sent so far."""
+        return self.sim._lib.shoal_ping_sent(self._p())
 
     @property
     def received(self):

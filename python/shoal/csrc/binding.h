@@ -120,6 +120,8 @@ shoal_ping *shoal_ping_start(shoal_node *node, uint32_t dst, int count, uint64_t
 /* Result of echo number seq (0-based): 1 replied (rtt in *rtt_ns), 0 pending, 2 lost. */
 int shoal_ping_result(const shoal_ping *ping, int seq, uint64_t *rtt_ns);
 int shoal_ping_done(const shoal_ping *ping);
+/* Echo requests sent so far. */
+int shoal_ping_sent(const shoal_ping *ping);
 void shoal_ping_free(shoal_ping *ping);
 
 /* ---- TCP on stack nodes ---- */

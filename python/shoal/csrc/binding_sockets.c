@@ -272,6 +272,8 @@ int shoal_ping_result(const shoal_ping *p, int seq, uint64_t *rtt_ns)
 
 int shoal_ping_done(const shoal_ping *p) { return p->pg.done ? 1 : 0; }
 
+int shoal_ping_sent(const shoal_ping *p) { return p->pg.sent; }
+
 void shoal_ping_free(shoal_ping *p)
 {
     if (p == NULL) return;
