@@ -458,7 +458,15 @@ static void established_input(struct tcp_pcb *pcb, struct seg_in *in)
         if (pcb->unacked != NULL) tcp_send_seg(pcb, pcb->unacked, true);
         return;
     }
-    /* RFC 7323 5.3: PAWS, before the sequence check. */
+    /* Simultaneous open (RFC 9293 figure 8, line 6): the peer's SYN,ACK repeats
+     * its SYN, which we already hold; its ACK of our SYN completes the
+     * handshake, so take it as that ACK. */
+    if (pcb->state == TCP_SYN_RCVD && (r->flags & TCP_SYN) && (r->flags & TCP_ACK) && r->seq == pcb->irs &&
+        seq_gt(r->ack, pcb->snd_una) && seq_leq(r->ack, pcb->snd_max)) {
+        r->flags &= (uint8_t)~TCP_SYN;
+        r->seq += 1u;
+    }
+        /* RFC 7323 5.3: PAWS, before the sequence check. */
     if (pcb->ts_ok && r->has_ts && !(r->flags & TCP_RST) && (int32_t)(r->ts_val - pcb->ts_recent) < 0) {
         tcp_ack_now(pcb);
         STATS_INC(s, STATS_TCP, drop);
