@@ -5,16 +5,38 @@
 uint32_t chksum_partial(const void *data, size_t len, uint32_t sum)
 {
     const uint8_t *p = data;
-    uint64_t acc = sum;
-    while (len >= 2) {
-        acc += (uint32_t)((p[0] << 8) | p[1]);
+    /* RFC 1071 2(B): the sum is byte-order independent, so add native
+     * 32-bit words into 64 bits and swap the folded result once. */
+    uint64_t acc = 0;
+    while (len >= 16) {
+        uint32_t w[4];
+        __builtin_memcpy(w, p, 16);
+        acc += (uint64_t)w[0] + w[1] + w[2] + w[3];
+        p += 16;
+        len -= 16;
+    }
+    while (len >= 4) {
+        uint32_t w;
+        __builtin_memcpy(&w, p, 4);
+        acc += w;
+        p += 4;
+        len -= 4;
+    }
+    if (len >= 2) {
+        uint16_t h;
+        __builtin_memcpy(&h, p, 2);
+        acc += h;
         p += 2;
         len -= 2;
     }
+    while (acc >> 16) acc = (acc & 0xffffu) + (acc >> 16);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    acc = ((acc & 0xffu) << 8) | (acc >> 8);
+#endif
     if (len) acc += (uint32_t)p[0] << 8;
-    /* Fold the carries back in (RFC 1071 2(B): end-around carry). */
-    while (acc >> 32) acc = (acc & 0xffffffffu) + (acc >> 32);
-    return (uint32_t)acc;
+    uint64_t total = (uint64_t)sum + acc;
+    while (total >> 32) total = (total & 0xffffffffu) + (total >> 32);
+    return (uint32_t)total;
 }
 
 uint16_t chksum_finish(uint32_t sum)

@@ -8,7 +8,7 @@
 
 #include "shoal/def.h"
 
-enum pool_id { POOL_PBUF, POOL_NETIF, POOL_UDP_PCB, POOL_RAW_PCB, POOL_ARP_QUEUE, POOL_TCP_PCB, POOL_TCP_SEG, POOL_COUNT };
+enum pool_id { POOL_PBUF, POOL_NETIF, POOL_UDP_PCB, POOL_RAW_PCB, POOL_ARP_QUEUE, POOL_TCP_PCB, POOL_TCP_SEG, POOL_IP4_FRAG, POOL_COUNT };
 
 struct pool {
     const char *name;

@@ -10,6 +10,7 @@
 #include "core/pbuf_priv.h"
 #include "ipv4/etharp_priv.h"
 #include "transport/tcp_priv.h"
+#include "ipv4/ip4_frag_priv.h"
 
 void stack_config_default(struct stack_config *cfg)
 {
@@ -24,6 +25,9 @@ void stack_config_default(struct stack_config *cfg)
     cfg->route_count = SHOAL_ROUTE_COUNT;
     cfg->ip_default_ttl = SHOAL_IP_DEFAULT_TTL;
     cfg->ip_forwarding = false;
+    cfg->ip4_reass_max = SHOAL_IP4_REASS_MAX;
+    cfg->ip4_reass_frags = SHOAL_IP4_REASS_FRAGS;
+    cfg->ip4_reass_timeout_ms = SHOAL_IP4_REASS_TIMEOUT_MS;
     cfg->arp_entry_lifetime_ms = SHOAL_ARP_ENTRY_LIFETIME_MS;
     cfg->arp_request_interval_ms = SHOAL_ARP_REQUEST_INTERVAL_MS;
     cfg->arp_max_tries = SHOAL_ARP_MAX_TRIES;
@@ -51,13 +55,14 @@ void stack_config_default(struct stack_config *cfg)
 struct stack_layout {
     size_t routes;
     size_t arp_table;
+    size_t reass;
     size_t pool_base[POOL_COUNT];
     size_t pool_elem[POOL_COUNT];
     uint32_t pool_count[POOL_COUNT];
     size_t total;
 };
 
-static const char pool_names[POOL_COUNT][12] = {"pbuf", "netif", "udp_pcb", "raw_pcb", "arp_queue", "tcp_pcb", "tcp_seg"};
+static const char pool_names[POOL_COUNT][12] = {"pbuf", "netif", "udp_pcb", "raw_pcb", "arp_queue", "tcp_pcb", "tcp_seg", "ip4_frag"};
 
 static bool config_valid(const struct stack_config *c)
 {
@@ -67,7 +72,7 @@ static bool config_valid(const struct stack_config *c)
            c->route_count < 65536 && c->ip_default_ttl > 0 && c->arp_request_interval_ms > 0 &&
            c->tcp_mss >= 64 && c->tcp_mss <= 65495 && c->tcp_wnd >= c->tcp_mss && c->tcp_wnd <= (65535u << 14) &&
            c->tcp_snd_buf >= c->tcp_mss && c->tcp_rto_init_ms > 0 && c->tcp_rto_min_ms > 0 && c->tcp_max_rtx > 0 &&
-           c->tcp_syn_max_rtx > 0;
+           c->tcp_syn_max_rtx > 0 && c->ip4_reass_timeout_ms > 0;
 }
 
 static void compute_layout(const struct stack_config *c, struct stack_layout *l)
@@ -77,6 +82,8 @@ static void compute_layout(const struct stack_config *c, struct stack_layout *l)
     off += pool_align(sizeof(struct ip4_route_entry) * c->route_count);
     l->arp_table = off;
     off += pool_align(sizeof(struct arp_entry) * c->arp_table_size);
+    l->reass = off;
+    off += pool_align(sizeof(struct ip4_reass_entry) * c->ip4_reass_max);
 
     l->pool_elem[POOL_PBUF] = pool_align(PBUF_HDR_SIZE + c->pbuf_seg_size);
     l->pool_count[POOL_PBUF] = c->pbuf_count;
@@ -92,6 +99,8 @@ static void compute_layout(const struct stack_config *c, struct stack_layout *l)
     l->pool_count[POOL_TCP_PCB] = c->tcp_pcb_count;
     l->pool_elem[POOL_TCP_SEG] = pool_align(sizeof(struct tcp_seg));
     l->pool_count[POOL_TCP_SEG] = c->tcp_seg_count;
+    l->pool_elem[POOL_IP4_FRAG] = pool_align(sizeof(struct ip4_frag_node));
+    l->pool_count[POOL_IP4_FRAG] = c->ip4_reass_frags;
     /* Small pools first, the big pbuf pool last: an idle instance touches
      * only the front of its block. */
     for (int i = POOL_COUNT - 1; i >= 0; i--) {
@@ -139,6 +148,8 @@ struct stack *stack_init_in(void *mem, size_t size, const struct stack_config *c
     memset(s->routes, 0, sizeof(struct ip4_route_entry) * cfg->route_count);
     s->arp_table = (struct arp_entry *)(void *)(base + l.arp_table);
     memset(s->arp_table, 0, sizeof(struct arp_entry) * cfg->arp_table_size);
+    s->reass = (struct ip4_reass_entry *)(void *)(base + l.reass);
+    memset(s->reass, 0, sizeof(struct ip4_reass_entry) * cfg->ip4_reass_max);
     for (int i = 0; i < POOL_COUNT; i++)
         pool_init(&s->pools[i], pool_names[i], base + l.pool_base[i], l.pool_elem[i], l.pool_count[i]);
     s->pools[POOL_PBUF].data_size = cfg->pbuf_seg_size;

@@ -17,6 +17,7 @@ struct netif;
 struct udp_pcb;
 struct raw_pcb;
 struct tcp_pcb;
+struct ip4_reass_entry;
 struct arp_qnode;
 
 enum arp_state { ARP_EMPTY = 0, ARP_PENDING, ARP_STABLE };
@@ -58,6 +59,8 @@ struct stack {
     /* IPv4 */
     uint16_t ip4_next_id;
     struct ip4_route_entry *routes;   /* cfg.route_count entries */
+    struct ip4_reass_entry *reass;    /* cfg.ip4_reass_max entries */
+    struct stack_timer reass_timer;
 
     /* ARP */
     struct arp_entry *arp_table;      /* cfg.arp_table_size entries */

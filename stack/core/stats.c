@@ -25,7 +25,7 @@ static const char extra_names[EXTRA_COUNT][24] = {"icmp.ratelimited",      "etha
 static const char pool_counter_names[POOL_COUNT][POOL_COUNTER_COUNT][24] = {
     {POOL_COUNTER_NAMES("pbuf")},    {POOL_COUNTER_NAMES("netif")},     {POOL_COUNTER_NAMES("udp_pcb")},
     {POOL_COUNTER_NAMES("raw_pcb")}, {POOL_COUNTER_NAMES("arp_queue")}, {POOL_COUNTER_NAMES("tcp_pcb")},
-    {POOL_COUNTER_NAMES("tcp_seg")},
+    {POOL_COUNTER_NAMES("tcp_seg")}, {POOL_COUNTER_NAMES("ip4_frag")},
 };
 
 struct stack_stats *stack_stats(struct stack *s) { return &s->stats; }

@@ -12,6 +12,7 @@
 #include "shoal/inet_chksum.h"
 #include "core/stack_priv.h"
 #include "ipv4/ip4_priv.h"
+#include "ipv4/ip4_frag_priv.h"
 
 #define IP4_OPT_EOL 0u
 #define IP4_OPT_NOP 1u
@@ -144,16 +145,13 @@ void ip4_input(struct pbuf *p, struct netif *netif)
         pbuf_free(p);
         return;
     }
-    if ((info.ip.flags_offset & (IP4_FLAG_MF | IP4_OFFSET_MASK)) != 0) {
-        /* Fragments are counted and dropped until reassembly lands. */
-        STATS_INC(s, STATS_IP4_FRAG, drop);
-        STATS_INC(s, STATS_IP4, drop);
-        pbuf_free(p);
-        return;
-    }
-    STATS_INC(s, STATS_IP4, recv);
     info.netif = netif;
     info.hdr = hdr;
+    if ((info.ip.flags_offset & (IP4_FLAG_MF | IP4_OFFSET_MASK)) != 0) {
+        p = ip4_reass(p, &info);
+        if (p == NULL) return; /* held for the rest, or dropped */
+    }
+    STATS_INC(s, STATS_IP4, recv);
     info.dst_broadcast = bcast;
     info.dst_multicast = ip4_addr_is_multicast(&info.ip.dst);
     pbuf_remove_header(p, info.ip.ihl_bytes);
@@ -180,19 +178,19 @@ err_t ip4_output_nexthop(struct netif *netif, struct pbuf *p, const ip4_addr_t *
         STATS_DROP(s, STATS_IP4, rterr);
         return ERR_RTE;
     }
-    if (p->tot_len + IP4_HDR_LEN > netif->mtu) {
-        /* Fragmentation on output comes with reassembly (issue: IPv4 suite). */
-        STATS_DROP(s, STATS_IP4, err);
+    bool fragment = p->tot_len + IP4_HDR_LEN > netif->mtu;
+    if (fragment && p->tot_len + IP4_HDR_LEN > 0xffffu) {
+        STATS_DROP(s, STATS_IP4, lenerr);
         return ERR_VAL;
     }
-    if (pbuf_add_header(p, IP4_HDR_LEN) != ERR_OK) {
+    if (!fragment && pbuf_add_header(p, IP4_HDR_LEN) != ERR_OK) {
         STATS_DROP(s, STATS_IP4, err);
         return ERR_BUF;
     }
     struct ip4_repr r = {
         .ihl_bytes = IP4_HDR_LEN,
         .tos = tos,
-        .total_len = (uint16_t)p->tot_len,
+        .total_len = (uint16_t)(fragment ? p->tot_len + IP4_HDR_LEN : p->tot_len),
         .id = s->ip4_next_id++,
         .flags_offset = 0,
         .ttl = ttl,
@@ -200,6 +198,12 @@ err_t ip4_output_nexthop(struct netif *netif, struct pbuf *p, const ip4_addr_t *
         .src = (src != NULL && src->addr != 0) ? *src : netif->ip4,
         .dst = *dst,
     };
+    if (fragment) {
+        /* RFC 791 3.2: too big for the link: send it in fragments. */
+        err_t ferr = ip4_frag_output(netif, p, &r, nexthop);
+        if (ferr == ERR_OK) STATS_INC(s, STATS_IP4, xmit);
+        return ferr;
+    }
     ip4_emit(&r, p->payload);
     err_t err;
     if (netif->kind == NETIF_ETHERNET)

@@ -9,6 +9,7 @@
 #include "shoal/inet_chksum.h"
 #include "core/stack_priv.h"
 #include "ipv4/ip4_priv.h"
+#include "ipv4/ip4_frag_priv.h"
 
 /* RFC 1812 5.3.7 / 4.2.2.11: addresses a router never forwards from or to. */
 static bool martian(const ip4_addr_t *a)
@@ -53,10 +54,18 @@ void ip4_forward(struct pbuf *p, const struct ip4_rx_info *info)
         return;
     }
     if (p->tot_len > rt.netif->mtu) {
-        /* RFC 1191 / RFC 1812 5.2.7.1: with DF, tell the source the MTU. */
         pbuf_remove_header(p, ip->ihl_bytes);
-        if (ip->flags_offset & IP4_FLAG_DF) icmp_error(p, &rx, ICMP_DEST_UNREACH, ICMP_DUR_FRAG, rt.netif->mtu);
-        STATS_DROP(s, STATS_IP4, err);
+        if (ip->flags_offset & IP4_FLAG_DF) {
+            /* RFC 1191 / RFC 1812 5.2.7.1: with DF, tell the source the MTU. */
+            icmp_error(p, &rx, ICMP_DEST_UNREACH, ICMP_DUR_FRAG, rt.netif->mtu);
+            STATS_DROP(s, STATS_IP4, err);
+        } else {
+            /* RFC 1812 5.2.6: fragment it (options are not copied: our
+             * fragments carry a plain 20-byte header). */
+            struct ip4_repr fr = *ip;
+            fr.ttl = (uint8_t)(ip->ttl - 1u);
+            if (ip4_frag_output(rt.netif, p, &fr, &rt.nexthop) == ERR_OK) STATS_INC(s, STATS_IP4, fw);
+        }
         pbuf_free(p);
         return;
     }

@@ -92,6 +92,7 @@ void tcp_pcb_purge(struct tcp_pcb *pcb)
     free_list(pcb->stack, pcb->unacked);
     free_list(pcb->stack, pcb->ooseq);
     pcb->unsent = pcb->unsent_tail = pcb->unacked = pcb->ooseq = NULL;
+    pcb->unacked_tail = NULL;
     pcb->ooseq_count = 0;
     pcb->snd_queued = 0;
 }
@@ -425,12 +426,14 @@ void tcp_recved(struct tcp_pcb *pcb, size_t len)
     uint32_t before = tcp_rcv_wnd_avail(pcb);
     pcb->rcv_unread = len >= pcb->rcv_unread ? 0 : pcb->rcv_unread - (uint32_t)len;
     if (pcb->state < TCP_ESTABLISHED || pcb->state == TCP_TIME_WAIT) return;
-    /* RFC 9293 3.8.6.2.2: a window update once it opens by at least
-     * min(half the buffer, one MSS); always when it was closed. */
+    /* RFC 9293 3.8.6.2.2 moves the right edge once it can by min(half the
+     * buffer, one MSS) (tcp_announce_wnd); a pure window update goes out at
+     * once only when the announced window had shrunk below one MSS or the
+     * window grew by half the buffer: other updates ride on the next ACK. */
     uint32_t after = tcp_rcv_wnd_avail(pcb);
-    uint32_t threshold = SHOAL_MIN(pcb->stack->cfg.tcp_wnd / 2u, (uint32_t)pcb->rcv_mss);
     uint32_t announced = pcb->rcv_adv - pcb->rcv_nxt;
-    if (before == 0 || after >= announced + threshold) {
+    if (before == 0 || (announced < pcb->rcv_mss && after >= pcb->rcv_mss) ||
+        after >= announced + pcb->stack->cfg.tcp_wnd / 2u) {
         pcb->flags |= TF_ACK_NOW;
         tcp_output(pcb);
     }
@@ -614,10 +617,10 @@ static void rto_expired(struct tcp_pcb *pcb, uint64_t now)
     tcp_rto_backoff(pcb); /* RFC 6298 5.5 */
     tcp_cc_on_rto(pcb);   /* RFC 5681 3.1 eq. 4; loss window of one segment */
     /* Go back to snd_una: everything outstanding is sent again, in order, as
-     * the congestion window allows (RFC 2018 8: SACK state is discarded). */
+     * the congestion window allows; what the peer SACKed is skipped (RFC
+     * 6675 5.1 lets the sender keep using the scoreboard). */
     struct tcp_seg *last = pcb->unacked;
     for (struct tcp_seg *q = pcb->unacked; q != NULL; q = q->next) {
-        q->sacked = false;
         q->lost = false;
         q->rtx_in_recovery = false;
         last = q;
@@ -626,6 +629,7 @@ static void rto_expired(struct tcp_pcb *pcb, uint64_t now)
     if (pcb->unsent == NULL) pcb->unsent_tail = last;
     pcb->unsent = pcb->unacked;
     pcb->unacked = NULL;
+    pcb->unacked_tail = NULL;
     pcb->snd_nxt = pcb->snd_una;
     pcb->rtt_timing = false; /* Karn */
     (void)now;

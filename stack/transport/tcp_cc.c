@@ -108,9 +108,14 @@ static void enter_recovery(struct tcp_pcb *pcb)
     for (struct tcp_seg *s = pcb->unacked; s != NULL; s = s->next) s->rtx_in_recovery = false;
     struct tcp_seg *seg = first_unacked(pcb);
     if (pcb->sack_ok) {
-        /* RFC 6675 5 (4): cwnd = ssthresh; the first hole is lost for sure. */
+        /* RFC 6675 5 (4): cwnd = ssthresh, and (4.3) the first hole goes
+         * out again at once, whatever the pipe says. */
         pcb->cwnd = pcb->ssthresh;
-        if (seg != NULL && !seg->sacked) seg->lost = true;
+        if (seg != NULL && !seg->sacked) {
+            seg->lost = true;
+            seg->rtx_in_recovery = true;
+            tcp_send_seg(pcb, seg, true);
+        }
     } else {
         /* RFC 6582 3.2 (2): retransmit, cwnd = ssthresh + 3*SMSS. */
         pcb->cwnd = pcb->ssthresh + DUPTHRESH * pcb->mss;
@@ -185,9 +190,23 @@ void tcp_sack_update_scoreboard(struct tcp_pcb *pcb, const struct tcp_repr *r)
             }
         }
     }
-    /* Mark what IsLost() now says (RFC 6675 4, rule (C) feeds NextSeg). */
-    for (struct tcp_seg *s = pcb->unacked; s != NULL; s = s->next)
-        if (!s->sacked && !s->lost && tcp_sack_is_lost(pcb, s)) s->lost = true;
+    /* Mark what IsLost() now says (RFC 6675 4, rule (C) feeds NextSeg), in
+     * one pass: what is SACKed above a segment is the total SACKed minus
+     * what was SACKed below it. */
+    uint32_t segs_above = 0, bytes_above = 0;
+    for (const struct tcp_seg *s = pcb->unacked; s != NULL; s = s->next)
+        if (s->sacked) {
+            segs_above++;
+            bytes_above += s->len;
+        }
+    for (struct tcp_seg *s = pcb->unacked; s != NULL; s = s->next) {
+        if (s->sacked) {
+            segs_above--;
+            bytes_above -= s->len;
+        } else if (!s->lost && (segs_above >= DUPTHRESH || bytes_above > (DUPTHRESH - 1u) * pcb->mss)) {
+            s->lost = true;
+        }
+    }
 }
 
 /* IsLost(SeqNum): DupThresh discontiguous SACKed segments above it, or more

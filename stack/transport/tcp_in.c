@@ -158,6 +158,7 @@ static void syn_sent_input(struct tcp_pcb *pcb, const struct ip4_rx_info *info, 
     struct tcp_seg *syn = pcb->unacked;
     if (syn != NULL) {
         pcb->unacked = syn->next;
+        pcb->unacked_tail = NULL;
         tcp_seg_free(s, syn);
     }
     pcb->snd_una = r->ack;
@@ -379,6 +380,7 @@ static bool process_ack(struct tcp_pcb *pcb, struct seg_in *in)
             pcb->rtt_timing = false;
         }
         uint32_t freed = release_acked(pcb, &pcb->unacked, ack, &timed_ok);
+        if (pcb->unacked == NULL) pcb->unacked_tail = NULL;
         freed += release_acked(pcb, &pcb->unsent, ack, &timed_ok);
         if (pcb->unsent == NULL) pcb->unsent_tail = NULL;
         pcb->snd_una = ack;

@@ -265,10 +265,16 @@ static void move_to_unacked(struct tcp_pcb *pcb, struct tcp_seg *seg)
     if (pcb->unsent == NULL) pcb->unsent_tail = NULL;
     seg->next = NULL;
     /* Keep unacked sorted by sequence (retransmitted data may come back). */
+    if (pcb->unacked_tail != NULL && seq_lt(pcb->unacked_tail->seq, seg->seq)) {
+        pcb->unacked_tail->next = seg;
+        pcb->unacked_tail = seg;
+        return;
+    }
     struct tcp_seg **pp = &pcb->unacked;
     while (*pp != NULL && seq_lt((*pp)->seq, seg->seq)) pp = &(*pp)->next;
     seg->next = *pp;
     *pp = seg;
+    if (seg->next == NULL) pcb->unacked_tail = seg;
 }
 
 /* May the head of unsent go now? Windows, Nagle, SWS. */
@@ -321,8 +327,14 @@ err_t tcp_output(struct tcp_pcb *pcb)
     while (pcb->unsent != NULL) {
         struct tcp_seg *seg = pcb->unsent;
         if (!synced && !(seg->flags & TCP_SYN)) break;
-        if (!can_send_new(pcb, seg)) break;
         bool rtx = seq_lt(seg->seq, pcb->snd_max);
+        if (rtx && seg->sacked) {
+            /* Going back after a timeout: the peer holds this one already. */
+            pcb->snd_nxt = seg->seq + tcp_seg_seqlen(seg);
+            move_to_unacked(pcb, seg);
+            continue;
+        }
+        if (!can_send_new(pcb, seg)) break;
         tcp_send_seg(pcb, seg, rtx);
         pcb->snd_nxt = seg->seq + tcp_seg_seqlen(seg);
         pcb->snd_max = seq_max(pcb->snd_max, pcb->snd_nxt);

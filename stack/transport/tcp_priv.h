@@ -160,6 +160,7 @@ struct tcp_pcb {
 
     /* queues */
     struct tcp_seg *unsent, *unsent_tail, *unacked, *ooseq;
+    struct tcp_seg *unacked_tail; /* last of unacked, or NULL: unknown */
     uint32_t ooseq_count;
     uint32_t sack_recent_left;  /* block holding the latest out-of-order arrival */
 

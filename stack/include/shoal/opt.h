@@ -72,6 +72,20 @@
 #define SHOAL_ROUTE_COUNT 8
 #endif
 
+/* IPv4 reassembly (RFC 791 3.2, RFC 815): datagrams being put together at
+ * once, fragments held across all of them, and how long a datagram may
+ * take to complete (RFC 1122 3.3.2: 60 s to 120 s recommended; 15 s is
+ * RFC 791's lower bound and what lwIP and many hosts use). */
+#ifndef SHOAL_IP4_REASS_MAX
+#define SHOAL_IP4_REASS_MAX 4
+#endif
+#ifndef SHOAL_IP4_REASS_FRAGS
+#define SHOAL_IP4_REASS_FRAGS 32
+#endif
+#ifndef SHOAL_IP4_REASS_TIMEOUT_MS
+#define SHOAL_IP4_REASS_TIMEOUT_MS 15000u
+#endif
+
 /* Default IPv4 TTL (RFC 1700 suggests 64). */
 #ifndef SHOAL_IP_DEFAULT_TTL
 #define SHOAL_IP_DEFAULT_TTL 64
@@ -125,12 +139,14 @@
 #define SHOAL_TCP_RTO_MIN_MS 1000u
 #endif
 #define SHOAL_TCP_RTO_MAX_MS 60000u
-/* Give up after this many retransmissions of one segment (SYN: fewer). */
+/* Give up after this many retransmissions of one segment. For a SYN, RFC
+ * 1122 4.2.3.5 wants at least 3 minutes: 8 backed-off retransmissions
+ * from a 1 s RTO span 1+2+...+32+60+60 = 183 s. */
 #ifndef SHOAL_TCP_MAX_RTX
 #define SHOAL_TCP_MAX_RTX 12
 #endif
 #ifndef SHOAL_TCP_SYN_MAX_RTX
-#define SHOAL_TCP_SYN_MAX_RTX 6
+#define SHOAL_TCP_SYN_MAX_RTX 8
 #endif
 /* Delayed ACK (RFC 1122 4.2.3.2: under 0.5 s; RFC 5681 4.2: every 2nd full segment). */
 #ifndef SHOAL_TCP_DELACK_MS

@@ -42,6 +42,9 @@ struct stack_config {
     uint32_t route_count;
     uint8_t ip_default_ttl;
     bool ip_forwarding;            /* route between netifs (RFC 1812); off for a host */
+    uint32_t ip4_reass_max;        /* datagrams in reassembly at once */
+    uint32_t ip4_reass_frags;      /* fragments held, all datagrams together */
+    uint32_t ip4_reass_timeout_ms;
     uint32_t arp_entry_lifetime_ms;
     uint32_t arp_request_interval_ms;
     uint32_t arp_max_tries;
