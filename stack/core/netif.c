@@ -6,6 +6,7 @@
 #include "shoal/ethernet.h"
 #include "shoal/etharp.h"
 #include "shoal/ip4.h"
+#include "shoal/igmp.h"
 #include "core/stack_priv.h"
 #include "ipv4/ip4_priv.h"
 
@@ -42,6 +43,7 @@ void netif_remove(struct netif *netif)
     struct stack *s = netif->stack;
     if (netif->kind == NETIF_ETHERNET) etharp_flush_netif(netif);
     ip4_routes_forget_netif(s, netif);
+    igmp_netif_removed(netif);
     for (struct netif **pp = &s->netifs; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == netif) {
             *pp = netif->next;

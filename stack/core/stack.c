@@ -28,6 +28,7 @@ void stack_config_default(struct stack_config *cfg)
     cfg->ip4_reass_max = SHOAL_IP4_REASS_MAX;
     cfg->ip4_reass_frags = SHOAL_IP4_REASS_FRAGS;
     cfg->ip4_reass_timeout_ms = SHOAL_IP4_REASS_TIMEOUT_MS;
+    cfg->igmp_groups = SHOAL_IGMP_GROUPS;
     cfg->arp_entry_lifetime_ms = SHOAL_ARP_ENTRY_LIFETIME_MS;
     cfg->arp_request_interval_ms = SHOAL_ARP_REQUEST_INTERVAL_MS;
     cfg->arp_max_tries = SHOAL_ARP_MAX_TRIES;
@@ -56,6 +57,7 @@ struct stack_layout {
     size_t routes;
     size_t arp_table;
     size_t reass;
+    size_t igmp;
     size_t pool_base[POOL_COUNT];
     size_t pool_elem[POOL_COUNT];
     uint32_t pool_count[POOL_COUNT];
@@ -84,6 +86,8 @@ static void compute_layout(const struct stack_config *c, struct stack_layout *l)
     off += pool_align(sizeof(struct arp_entry) * c->arp_table_size);
     l->reass = off;
     off += pool_align(sizeof(struct ip4_reass_entry) * c->ip4_reass_max);
+    l->igmp = off;
+    off += pool_align(sizeof(struct igmp_group) * c->igmp_groups);
 
     l->pool_elem[POOL_PBUF] = pool_align(PBUF_HDR_SIZE + c->pbuf_seg_size);
     l->pool_count[POOL_PBUF] = c->pbuf_count;
@@ -150,6 +154,8 @@ struct stack *stack_init_in(void *mem, size_t size, const struct stack_config *c
     memset(s->arp_table, 0, sizeof(struct arp_entry) * cfg->arp_table_size);
     s->reass = (struct ip4_reass_entry *)(void *)(base + l.reass);
     memset(s->reass, 0, sizeof(struct ip4_reass_entry) * cfg->ip4_reass_max);
+    s->igmp = (struct igmp_group *)(void *)(base + l.igmp);
+    memset(s->igmp, 0, sizeof(struct igmp_group) * cfg->igmp_groups);
     for (int i = 0; i < POOL_COUNT; i++)
         pool_init(&s->pools[i], pool_names[i], base + l.pool_base[i], l.pool_elem[i], l.pool_count[i]);
     s->pools[POOL_PBUF].data_size = cfg->pbuf_seg_size;

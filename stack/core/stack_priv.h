@@ -34,6 +34,16 @@ struct arp_entry {
     struct arp_qnode *queue;
 };
 
+/* An IGMP membership of one netif (RFC 2236 6: Non-Member / Delaying / Idle). */
+struct igmp_group {
+    ip4_addr_t group;
+    uint8_t netif_idx;
+    uint8_t use;            /* joins not yet left; 0 = free slot */
+    bool delaying;          /* a report is due at report_at_ns */
+    bool last_reporter;     /* we sent the latest report: we send Leave */
+    uint64_t report_at_ns;
+};
+
 struct ip4_route_entry {
     ip4_addr_t prefix;
     ip4_addr_t mask;
@@ -60,6 +70,8 @@ struct stack {
     uint16_t ip4_next_id;
     struct ip4_route_entry *routes;   /* cfg.route_count entries */
     struct ip4_reass_entry *reass;    /* cfg.ip4_reass_max entries */
+    struct igmp_group *igmp;          /* cfg.igmp_groups entries */
+    struct stack_timer igmp_timer;
     struct stack_timer reass_timer;
 
     /* ARP */

@@ -5,6 +5,7 @@
 #include "shoal/icmp.h"
 #include "shoal/udp.h"
 #include "shoal/tcp.h"
+#include "shoal/igmp.h"
 #include "shoal/raw.h"
 #include "shoal/netif.h"
 #include "shoal/etharp.h"
@@ -86,6 +87,7 @@ bool ip4_is_local_addr(struct stack *s, const ip4_addr_t *addr)
 static bool accept_dst(struct stack *s, struct netif *netif, const ip4_addr_t *dst, bool *bcast)
 {
     *bcast = false;
+    if (ip4_addr_is_multicast(dst)) return igmp_is_member(netif, dst); /* RFC 1112 6 */
     if (netif_is_ip4_broadcast(netif, dst)) {
         *bcast = true;
         return true;
@@ -159,8 +161,10 @@ void ip4_input(struct pbuf *p, struct netif *netif)
     if (raw_input(p, &info)) return;
     switch (info.ip.proto) {
     case IP_PROTO_ICMP: icmp_input(p, &info); return;
-    case IP_PROTO_UDP: udp_input(p, &info); return;
+    case IP_PROTO_UDP:
+    case IP_PROTO_UDPLITE: udp_input(p, &info); return;
     case IP_PROTO_TCP: tcp_input(p, &info); return;
+    case IP_PROTO_IGMP: igmp_input(p, &info); return;
     default:
         /* RFC 1122 3.2.2.1: protocol unreachable for an unknown protocol. */
         STATS_DROP(s, STATS_IP4, proterr);
@@ -212,6 +216,31 @@ err_t ip4_output_nexthop(struct netif *netif, struct pbuf *p, const ip4_addr_t *
         err = netif->linkoutput != NULL ? netif->linkoutput(netif, p) : ERR_IF;
     if (err == ERR_OK) STATS_INC(s, STATS_IP4, xmit);
     pbuf_remove_header(p, IP4_HDR_LEN);
+    return err;
+}
+
+err_t ip4_output_opts(struct netif *netif, struct pbuf *p, const ip4_addr_t *src, const ip4_addr_t *dst,
+                      const ip4_addr_t *nexthop, uint8_t ttl, uint8_t tos, uint8_t proto, const uint8_t *opts,
+                      size_t opts_len)
+{
+    struct stack *s = netif->stack;
+    size_t hlen = IP4_HDR_LEN + opts_len;
+    if (opts_len % 4u != 0 || hlen > IP4_MAX_HDR_LEN || p->tot_len + hlen > netif->mtu) return ERR_VAL;
+    if (!netif_is_up(netif)) return ERR_RTE;
+    if (pbuf_add_header(p, hlen) != ERR_OK) return ERR_BUF;
+    uint8_t *h = p->payload;
+    struct ip4_repr r = {.ihl_bytes = IP4_HDR_LEN, .tos = tos, .total_len = (uint16_t)p->tot_len,
+                         .id = s->ip4_next_id++, .ttl = ttl, .proto = proto,
+                         .src = (src != NULL && src->addr != 0) ? *src : netif->ip4, .dst = *dst};
+    ip4_emit(&r, h);
+    h[0] = (uint8_t)(0x40u | (hlen / 4u));
+    memcpy(h + IP4_HDR_LEN, opts, opts_len);
+    wr16be(h + 10, 0);
+    wr16be(h + 10, inet_chksum(h, hlen));
+    err_t err = netif->kind == NETIF_ETHERNET ? etharp_output(netif, p, nexthop)
+                                              : (netif->linkoutput != NULL ? netif->linkoutput(netif, p) : ERR_IF);
+    if (err == ERR_OK) STATS_INC(s, STATS_IP4, xmit);
+    pbuf_remove_header(p, hlen);
     return err;
 }
 

@@ -44,45 +44,93 @@ static bool pcb_matches_local(const struct udp_pcb *pcb, const struct ip4_rx_inf
     return pcb->local_ip.addr == info->ip.dst.addr;
 }
 
+/* RFC 3828 3.1: the length field is the checksum coverage (0: all), at
+ * least the header and at most the datagram; the checksum is mandatory. */
+static bool udplite_check(struct pbuf *p, const struct ip4_rx_info *info, const struct udp_repr *u, size_t *cov)
+{
+    size_t len = p->tot_len;
+    *cov = u->length == 0 ? len : u->length;
+    if (*cov < UDP_HDR_LEN || *cov > len || u->checksum == 0) return false;
+    return inet_chksum_pseudo(p, IP_PROTO_UDPLITE, len, &info->ip.src, &info->ip.dst, *cov) == 0;
+}
+
 void udp_input(struct pbuf *p, const struct ip4_rx_info *info)
 {
     struct stack *s = info->netif->stack;
+    bool lite = info->ip.proto == IP_PROTO_UDPLITE;
+    enum stack_proto_id sid = lite ? STATS_UDPLITE : STATS_UDP;
+    const uint8_t *h = pbuf_contig(p, UDP_HDR_LEN);
     struct udp_repr u;
-    if (udp_parse(pbuf_contig(p, UDP_HDR_LEN), p->tot_len, &u) != ERR_OK) {
-        STATS_DROP(s, STATS_UDP, lenerr);
+    size_t cov = 0;
+    if (h == NULL || p->tot_len < UDP_HDR_LEN) {
+        STATS_DROP(s, sid, lenerr);
         pbuf_free(p);
         return;
     }
-    /* RFC 768: bytes past the UDP length are not part of the datagram. */
-    pbuf_realloc(p, u.length);
-    /* RFC 1122 4.1.3.4: verify a non-zero checksum; zero means none sent. */
-    if (u.checksum != 0 &&
-        inet_chksum_pseudo(p, IP_PROTO_UDP, u.length, &info->ip.src, &info->ip.dst, u.length) != 0) {
-        STATS_DROP(s, STATS_UDP, chkerr);
-        pbuf_free(p);
-        return;
+    if (lite) {
+        u.src_port = rd16be(h);
+        u.dst_port = rd16be(h + 2);
+        u.length = rd16be(h + 4);
+        u.checksum = rd16be(h + 6);
+        if (!udplite_check(p, info, &u, &cov)) {
+            if (u.length != 0 && (u.length < UDP_HDR_LEN || u.length > p->tot_len))
+                STATS_DROP(s, sid, lenerr);
+            else
+                STATS_DROP(s, sid, chkerr);
+            pbuf_free(p);
+            return;
+        }
+    } else {
+        if (udp_parse(h, p->tot_len, &u) != ERR_OK) {
+            STATS_DROP(s, sid, lenerr);
+            pbuf_free(p);
+            return;
+        }
+        /* RFC 768: bytes past the UDP length are not part of the datagram. */
+        pbuf_realloc(p, u.length);
+        /* RFC 1122 4.1.3.4: verify a non-zero checksum; zero means none sent. */
+        if (u.checksum != 0 &&
+            inet_chksum_pseudo(p, IP_PROTO_UDP, u.length, &info->ip.src, &info->ip.dst, u.length) != 0) {
+            STATS_DROP(s, sid, chkerr);
+            pbuf_free(p);
+            return;
+        }
     }
-    /* Best match: a connected PCB for this exact peer, else the first bound one. */
+    /* Unicast: a connected PCB for this exact peer, else the first bound one.
+     * Broadcast and multicast: every PCB that listens there gets a copy. */
+    bool to_many = info->dst_broadcast || info->dst_multicast;
     struct udp_pcb *match = NULL;
     for (struct udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
-        if (!pcb_matches_local(pcb, info, u.dst_port)) continue;
+        if (((pcb->flags & UDP_FLAGS_UDPLITE) != 0) != lite || !pcb_matches_local(pcb, info, u.dst_port)) continue;
+        /* RFC 3828 3.1: an application may refuse too little coverage. */
+        if (lite && pcb->chksum_len_rx != 0 && cov < pcb->chksum_len_rx) continue;
         if (pcb->flags & UDP_FLAGS_CONNECTED) {
-            if (pcb->remote_ip.addr == info->ip.src.addr && pcb->remote_port == u.src_port) {
+            if (pcb->remote_ip.addr != info->ip.src.addr || pcb->remote_port != u.src_port) continue;
+            if (!to_many) {
                 match = pcb;
                 break;
             }
-        } else if (match == NULL) {
-            match = pcb;
         }
+        if (to_many && match != NULL && match->recv != NULL) {
+            struct pbuf *copy = pbuf_clone(s, PBUF_RAW, p);
+            if (copy != NULL) {
+                pbuf_remove_header(copy, UDP_HDR_LEN);
+                STATS_INC(s, sid, recv);
+                match->recv(match->recv_arg, match, copy, &info->ip.src, u.src_port);
+            } else {
+                STATS_INC(s, sid, memerr);
+            }
+        }
+        if (match == NULL || to_many) match = pcb;
     }
     if (match == NULL) {
-        STATS_INC(s, STATS_UDP, drop);
+        STATS_INC(s, sid, drop);
         /* RFC 1122 4.1.3.1: port unreachable, but not for broadcasts (3.2.2). */
         icmp_dest_unreach(p, info, ICMP_DUR_PORT);
         pbuf_free(p);
         return;
     }
-    STATS_INC(s, STATS_UDP, recv);
+    STATS_INC(s, sid, recv);
     pbuf_remove_header(p, UDP_HDR_LEN);
     if (match->recv != NULL)
         match->recv(match->recv_arg, match, p, &info->ip.src, u.src_port);
@@ -99,6 +147,7 @@ struct udp_pcb *udp_new(struct stack *s)
     memset(pcb, 0, sizeof(*pcb));
     pcb->stack = s;
     pcb->ttl = s->cfg.ip_default_ttl;
+    pcb->mcast_ttl = 1;
     return pcb;
 }
 
@@ -221,19 +270,27 @@ static err_t send_via(struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *dst
         q = hdr_pbuf;
     }
     ip4_addr_t src = pcb->local_ip.addr != 0 ? pcb->local_ip : netif->ip4;
-    struct udp_repr u = {.src_port = pcb->local_port, .dst_port = port, .length = (uint16_t)q->tot_len, .checksum = 0};
+    bool lite = (pcb->flags & UDP_FLAGS_UDPLITE) != 0;
+    uint8_t proto = lite ? IP_PROTO_UDPLITE : IP_PROTO_UDP;
+    size_t total = q->tot_len;
+    /* UDP-Lite's length field is the checksum coverage (RFC 3828 3.1). */
+    size_t cov = total;
+    if (lite && pcb->chksum_len_tx >= UDP_HDR_LEN && pcb->chksum_len_tx < total) cov = pcb->chksum_len_tx;
+    uint16_t len_field = lite ? (uint16_t)(cov == total ? 0u : cov) : (uint16_t)total;
+    struct udp_repr u = {.src_port = pcb->local_port, .dst_port = port, .length = len_field, .checksum = 0};
     uint8_t h[UDP_HDR_LEN];
     udp_emit(&u, h);
     pbuf_take(q, h, sizeof(h));
-    if (!(pcb->flags & UDP_FLAGS_NOCHKSUM)) {
-        uint16_t sum = inet_chksum_pseudo(q, IP_PROTO_UDP, u.length, &src, dst, u.length);
-        /* RFC 768: a computed zero is sent as all ones (zero means "none"). */
+    if (lite || !(pcb->flags & UDP_FLAGS_NOCHKSUM)) {
+        uint16_t sum = inet_chksum_pseudo(q, proto, total, &src, dst, cov);
+        /* RFC 768 / RFC 3828 3.1: a computed zero is sent as all ones. */
         if (sum == 0) sum = 0xffff;
         uint8_t sb[2] = {(uint8_t)(sum >> 8), (uint8_t)sum};
         pbuf_take_at(q, sb, 2, 6);
     }
-    err_t err = ip4_output_nexthop(netif, q, &src, dst, nexthop, pcb->ttl, pcb->tos, IP_PROTO_UDP);
-    if (err == ERR_OK) STATS_INC(s, STATS_UDP, xmit);
+    uint8_t ttl = ip4_addr_is_multicast(dst) ? pcb->mcast_ttl : pcb->ttl;
+    err_t err = ip4_output_nexthop(netif, q, &src, dst, nexthop, ttl, pcb->tos, proto);
+    if (err == ERR_OK) STATS_INC(s, lite ? STATS_UDPLITE : STATS_UDP, xmit);
     if (hdr_pbuf != NULL)
         pbuf_free(hdr_pbuf);
     else
@@ -251,7 +308,15 @@ err_t udp_sendto(struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *dst, uin
 {
     if (pcb == NULL || p == NULL || dst == NULL || port == 0) return ERR_ARG;
     struct ip4_route_result rt;
-    if (pcb->netif_idx != 0) {
+    if (ip4_addr_is_multicast(dst)) {
+        /* RFC 1112 6.1: multicast leaves by the chosen interface (or the first up). */
+        rt.netif = NULL;
+        uint8_t want = pcb->mcast_netif_idx ? pcb->mcast_netif_idx : pcb->netif_idx;
+        for (struct netif *n = netif_list(pcb->stack); n != NULL && rt.netif == NULL; n = n->next)
+            if (netif_is_up(n) && (want == 0 || n->index == want)) rt.netif = n;
+        rt.nexthop = *dst;
+        if (rt.netif == NULL) return ERR_RTE;
+    } else if (pcb->netif_idx != 0) {
         rt.netif = netif_find_by_index(pcb->stack, pcb->netif_idx);
         rt.nexthop = *dst;
         if (rt.netif == NULL) return ERR_RTE;

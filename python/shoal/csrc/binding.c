@@ -232,6 +232,87 @@ int shoal_link_stat(const shoal_link *link, int index, const char **name, uint64
 
 void shoal_link_flush(shoal_link *link) { link_flush(link->l); }
 
+/* The binding's field bits are the link's own, named for Python. */
+_Static_assert((unsigned)SHOAL_LINK_RATE == (unsigned)ETH_P2P_RATE && (unsigned)SHOAL_LINK_DELAY == (unsigned)ETH_P2P_DELAY &&
+                   (unsigned)SHOAL_LINK_JITTER == (unsigned)ETH_P2P_JITTER && (unsigned)SHOAL_LINK_LOSS == (unsigned)ETH_P2P_LOSS &&
+                   (unsigned)SHOAL_LINK_QUEUE == (unsigned)ETH_P2P_QUEUE && (unsigned)SHOAL_LINK_ALLOW_REORDER == (unsigned)ETH_P2P_ALLOW_REORDER &&
+                   (unsigned)SHOAL_LINK_BURST == (unsigned)ETH_P2P_BURST && (unsigned)SHOAL_LINK_DUPLICATE == (unsigned)ETH_P2P_DUPLICATE &&
+                   (unsigned)SHOAL_LINK_REORDER == (unsigned)ETH_P2P_REORDER && (unsigned)SHOAL_LINK_CORRUPT == (unsigned)ETH_P2P_CORRUPT &&
+                   (unsigned)SHOAL_LINK_BER == (unsigned)ETH_P2P_BER,
+               "binding.h and eth_p2p.h disagree on link field bits");
+
+static int link_err_code(int rc)
+{
+    switch (rc) {
+    case 0: return 0;
+    case LINK_ENOMEM: return SHOAL_ENOMEM;
+    default: return SHOAL_EBADARG;
+    }
+}
+
+int shoal_link_set_impairments(shoal_link *link, const shoal_node *sender, const shoal_link_impair *imp,
+                               uint64_t at_ns)
+{
+    if (link == NULL || imp == NULL) return SHOAL_EBADARG;
+    if (sender != NULL && link_ifindex(link->l, sender->n) < 0) return SHOAL_ENOTFOUND;
+    struct eth_p2p_params v = {
+        .rate_bps = imp->rate_bps,
+        .delay_ns = imp->delay_ns,
+        .jitter_ns = imp->jitter_ns,
+        .loss = imp->loss,
+        .queue_frames = imp->queue_frames,
+        .allow_reorder = imp->allow_reorder != 0,
+        .burst = {.p = imp->burst_p, .r = imp->burst_r, .loss_good = imp->burst_loss_good,
+                  .loss_bad = imp->burst_loss_bad},
+        .duplicate = imp->duplicate,
+        .reorder = imp->reorder,
+        .reorder_delay_ns = imp->reorder_delay_ns,
+        .corrupt = imp->corrupt,
+        .ber = imp->ber,
+    };
+    int rc = eth_p2p_set(link->l, sender ? sender->n : NULL, imp->fields, &v, at_ns);
+    return link_err_code(rc);
+}
+
+int shoal_link_get_impairments(const shoal_link *link, const shoal_node *sender, shoal_link_impair *out)
+{
+    if (link == NULL || out == NULL) return SHOAL_EBADARG;
+    if (sender != NULL && link_ifindex(link->l, sender->n) < 0) return SHOAL_ENOTFOUND;
+    struct eth_p2p_params v;
+    int rc = eth_p2p_get(link->l, sender ? sender->n : NULL, &v);
+    if (rc != 0) return link_err_code(rc);
+    *out = (shoal_link_impair){
+        .fields = ETH_P2P_ALL_FIELDS,
+        .rate_bps = v.rate_bps,
+        .delay_ns = v.delay_ns,
+        .jitter_ns = v.jitter_ns,
+        .loss = v.loss,
+        .queue_frames = v.queue_frames,
+        .allow_reorder = v.allow_reorder,
+        .burst_p = v.burst.p,
+        .burst_r = v.burst.r,
+        .burst_loss_good = v.burst.loss_good,
+        .burst_loss_bad = v.burst.loss_bad,
+        .duplicate = v.duplicate,
+        .reorder = v.reorder,
+        .reorder_delay_ns = v.reorder_delay_ns,
+        .corrupt = v.corrupt,
+        .ber = v.ber,
+    };
+    return 0;
+}
+
+int shoal_link_set_up(shoal_link *link, int up, uint64_t at_ns)
+{
+    if (link == NULL) return SHOAL_EBADARG;
+    return link_err_code(eth_p2p_set_up(link->l, up != 0, at_ns));
+}
+
+int shoal_link_is_up(const shoal_link *link)
+{
+    return link != NULL && eth_p2p_is_up(link->l) ? 1 : 0;
+}
+
 /* ---- interfaces ---- */
 
 int shoal_iface_set_ip4(shoal_node *node, int ifindex, uint32_t addr, int prefix_len, uint32_t gateway)

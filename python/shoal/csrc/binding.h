@@ -87,10 +87,73 @@ int shoal_link_stat(const shoal_link *link, int index, const char **name, uint64
 /* Flush the pcap file to disk (also done at shoal_sim_free). */
 void shoal_link_flush(shoal_link *link);
 
+/* ---- link impairments and scheduled faults (Ethernet point-to-point) ----
+ * Per direction, each frame on the wire may be lost to a Gilbert-Elliott
+ * burst chain (p: good->bad, r: bad->good per frame; then lost with
+ * burst_loss_good or burst_loss_bad, as the chain's new state says) or to
+ * independent loss, held back reorder_delay_ns with probability reorder (and
+ * then overtaken), duplicated (the copy arrives in the same instant, right
+ * after the original), and corrupted: with probability corrupt one bit after
+ * the 14-byte Ethernet header flips, and each such bit flips with
+ * probability ber. The pcap keeps every frame as sent (before corruption,
+ * once even if duplicated); the counters say what happened to it. */
+enum shoal_link_field {
+    SHOAL_LINK_RATE = 1,
+    SHOAL_LINK_DELAY = 2,
+    SHOAL_LINK_JITTER = 4,
+    SHOAL_LINK_LOSS = 8,
+    SHOAL_LINK_QUEUE = 16,
+    SHOAL_LINK_ALLOW_REORDER = 32,
+    SHOAL_LINK_BURST = 64,          /* the four burst_* values */
+    SHOAL_LINK_DUPLICATE = 128,
+    SHOAL_LINK_REORDER = 256,       /* reorder and reorder_delay_ns */
+    SHOAL_LINK_CORRUPT = 512,
+    SHOAL_LINK_BER = 1024
+};
+typedef struct {
+    uint32_t fields;         /* SHOAL_LINK_* bits: the values below that a set changes */
+    uint64_t rate_bps;
+    uint64_t delay_ns;
+    uint64_t jitter_ns;
+    double loss;
+    uint32_t queue_frames;
+    int allow_reorder;
+    double burst_p;
+    double burst_r;
+    double burst_loss_good;
+    double burst_loss_bad;
+    double duplicate;
+    double reorder;
+    uint64_t reorder_delay_ns;
+    double corrupt;
+    double ber;
+} shoal_link_impair;
+/* Change the fields of imp->fields, for frames that sender sends (NULL: both
+ * directions), at virtual time at_ns (at once when at_ns <= now, else as an
+ * event then). Frames already accepted keep what they got. A new burst
+ * setting restarts the chain in the good state. SHOAL_EBADARG for values out
+ * of range or unknown fields, SHOAL_ENOTFOUND if sender is not on the link. */
+int shoal_link_set_impairments(shoal_link *link, const shoal_node *sender, const shoal_link_impair *imp,
+                               uint64_t at_ns);
+/* The values in force now for frames that sender sends (NULL: the first
+ * end's); out->fields = every field. */
+int shoal_link_get_impairments(const shoal_link *link, const shoal_node *sender, shoal_link_impair *out);
+/* Cut (up = 0) or restore (up = 1) the link at at_ns (at once when <= now).
+ * While down every frame is dropped (drop_down), also those queued or in
+ * flight when it went down; stack nodes see link down / link up on their
+ * interfaces (ARP caches flush; on link up they announce their addresses). */
+int shoal_link_set_up(shoal_link *link, int up, uint64_t at_ns);
+/* 1 while up, 0 while down. */
+int shoal_link_is_up(const shoal_link *link);
+
 /* ---- interfaces ---- */
 int shoal_iface_set_ip4(shoal_node *node, int ifindex, uint32_t addr, int prefix_len, uint32_t gateway);
 int shoal_iface_ip4(const shoal_node *node, int ifindex, uint32_t *addr, int *prefix_len);
 int shoal_iface_mac(const shoal_node *node, int ifindex, uint8_t *mac6);
+
+/* Join (join=1) or leave (join=0) an IPv4 multicast group on an interface
+ * (IGMPv2 reports and leaves go out as RFC 2236 says). */
+int shoal_iface_igmp(shoal_node *node, int ifindex, uint32_t group, int join);
 
 /* ---- raw hosts ---- */
 /* Send a frame out of port ifindex at the current virtual time. */
@@ -110,6 +173,11 @@ int shoal_udp_sendto(shoal_udp *sock, const uint8_t *data, size_t len, uint32_t 
 int shoal_udp_send(shoal_udp *sock, const uint8_t *data, size_t len);
 /* Oldest datagram: copies up to cap bytes; returns its length, -1 when none. */
 int64_t shoal_udp_recvfrom(shoal_udp *sock, uint8_t *buf, size_t cap, uint32_t *addr, uint16_t *port);
+/* Multicast TTL (default 1) and outgoing interface (0: the first up). */
+int shoal_udp_set_multicast(shoal_udp *sock, int ttl, int ifindex);
+/* UDP-Lite (RFC 3828): on/off, checksum coverage sent (0: whole datagram)
+ * and least coverage accepted (0: whole datagram). */
+int shoal_udp_set_lite(shoal_udp *sock, int on, int tx_coverage, int rx_min_coverage);
 /* Datagrams dropped because the receive queue was full. */
 uint64_t shoal_udp_queue_drops(const shoal_udp *sock);
 void shoal_udp_close(shoal_udp *sock);

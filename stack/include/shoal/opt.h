@@ -86,6 +86,11 @@
 #define SHOAL_IP4_REASS_TIMEOUT_MS 15000u
 #endif
 
+/* IGMP group memberships per instance (all interfaces together). */
+#ifndef SHOAL_IGMP_GROUPS
+#define SHOAL_IGMP_GROUPS 8
+#endif
+
 /* Default IPv4 TTL (RFC 1700 suggests 64). */
 #ifndef SHOAL_IP_DEFAULT_TTL
 #define SHOAL_IP_DEFAULT_TTL 64

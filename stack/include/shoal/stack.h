@@ -45,6 +45,7 @@ struct stack_config {
     uint32_t ip4_reass_max;        /* datagrams in reassembly at once */
     uint32_t ip4_reass_frags;      /* fragments held, all datagrams together */
     uint32_t ip4_reass_timeout_ms;
+    uint32_t igmp_groups;          /* multicast memberships, all netifs together */
     uint32_t arp_entry_lifetime_ms;
     uint32_t arp_request_interval_ms;
     uint32_t arp_max_tries;

@@ -35,6 +35,8 @@ enum stack_proto_id {
     STATS_UDP,
     STATS_RAW,
     STATS_TCP,
+    STATS_IGMP,
+    STATS_UDPLITE,
     STATS_PROTO_COUNT
 };
 

@@ -17,6 +17,7 @@ struct ip4_rx_info;
 #define UDP_FLAGS_CONNECTED 0x01u
 #define UDP_FLAGS_BROADCAST 0x02u  /* SO_BROADCAST: may send to broadcast addresses */
 #define UDP_FLAGS_NOCHKSUM 0x04u   /* send with checksum 0 (allowed over IPv4) */
+#define UDP_FLAGS_UDPLITE 0x08u    /* UDP-Lite (RFC 3828), IP protocol 136 */
 
 /* Validated view of a UDP header. */
 struct udp_repr {
@@ -45,6 +46,10 @@ struct udp_pcb {
     uint8_t ttl;
     uint8_t tos;
     uint8_t netif_idx;     /* bound to one netif, 0 = any */
+    uint8_t mcast_ttl;     /* TTL of multicast datagrams (RFC 1112 6.1: default 1) */
+    uint8_t mcast_netif_idx; /* where multicast goes out, 0 = the first netif up */
+    uint16_t chksum_len_tx;  /* UDP-Lite: checksum coverage sent, 0 = whole datagram */
+    uint16_t chksum_len_rx;  /* UDP-Lite: least coverage accepted, 0 = whole datagram */
     udp_recv_fn recv;
     void *recv_arg;
 };
@@ -62,7 +67,7 @@ err_t udp_sendto(struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *dst, uin
 err_t udp_sendto_if(struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *dst, uint16_t port,
                     struct netif *netif);
 
-/* From ip4_input: p's payload is the UDP header. Takes p. */
+/* From ip4_input: p's payload is the UDP (or UDP-Lite) header. Takes p. */
 void udp_input(struct pbuf *p, const struct ip4_rx_info *info);
 
 #endif
