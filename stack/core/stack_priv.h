@@ -17,6 +17,8 @@ struct netif;
 struct udp_pcb;
 struct raw_pcb;
 struct tcp_pcb;
+struct dns_resolver;
+struct socket_table;
 struct ip4_reass_entry;
 struct arp_qnode;
 
@@ -90,6 +92,9 @@ struct stack {
     uint16_t tcp_next_port;
     uint64_t tcp_isn_key[2];           /* RFC 6528 secret */
     uint64_t tcp_challenge_window_ns;  /* RFC 5961 7: start of the current second */
+    /* Services with caller-owned state, attached at run time. */
+    struct dns_resolver *dns;          /* the resolver sockets and apps share */
+    struct socket_table *sockets;      /* the BSD-like socket layer */
     uint32_t tcp_challenge_count;
 };
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "shoal/etharp.h"
+#include "shoal/acd.h"
 #include "shoal/netif.h"
 #include "shoal/pbuf.h"
 #include "shoal/opt.h"
@@ -246,6 +247,7 @@ void etharp_input(struct pbuf *p, struct netif *netif)
         return;
     }
     STATS_INC(s, STATS_ETHARP, recv);
+    if (netif->acd_list != NULL) acd_arp_input(netif, &r);
 
     bool have_addr = netif->ip4.addr != 0;
     /* Someone else claims our address (RFC 5227 2.4 conflict detection). */

@@ -128,6 +128,12 @@ void ip4_input(struct pbuf *p, struct netif *netif)
     }
     bool bcast;
     bool for_us = accept_dst(s, netif, &info.ip.dst, &bcast);
+    /* A DHCP client without an address yet must hear offers unicast to the
+     * address it is being offered (RFC 2131 4.1; lwIP does the same). */
+    if (!for_us && netif->ip4.addr == 0 && info.ip.proto == IP_PROTO_UDP &&
+        (info.ip.flags_offset & (IP4_FLAG_MF | IP4_OFFSET_MASK)) == 0 && p->tot_len >= info.ip.ihl_bytes + 4u &&
+        pbuf_try_get_at(p, info.ip.ihl_bytes + 2u) == 0 && pbuf_try_get_at(p, info.ip.ihl_bytes + 3u) == 68)
+        for_us = true;
     bool ll_bcast = (p->flags & (PBUF_FLAG_LL_BROADCAST | PBUF_FLAG_LL_MULTICAST)) != 0;
     /* RFC 1122 3.3.6: a link-layer broadcast must carry an IP broadcast or
      * multicast destination; anything else is silently discarded. */

@@ -14,6 +14,9 @@
 struct stack;
 struct netif;
 struct pbuf;
+struct acd;
+struct dhcp;
+struct autoip;
 
 #define NETIF_MAX_HWADDR_LEN 8u
 #define NETIF_NAME_LEN 8u
@@ -56,6 +59,10 @@ struct netif {
     ip4_addr_t ip4;
     ip4_addr_t netmask;
     ip4_addr_t gw;
+    /* Clients that keep caller-owned state per netif (lwIP's client data). */
+    struct acd *acd_list;     /* RFC 5227 conflict detection users */
+    struct dhcp *dhcp;        /* DHCP client, when running */
+    struct autoip *autoip;    /* AutoIP, when running */
 };
 
 /* Add an interface (down, no address); NULL when the netif pool is empty. */
