@@ -52,6 +52,25 @@ struct link_frame *link_frame_new(const uint8_t *data, size_t len)
     struct link_frame *f = malloc(sizeof(*f) + len);
     if (f == NULL) return NULL;
     f->len = len;
+    f->epoch = 0;
     memcpy(f->data, data, len);
     return f;
+}
+
+static void link_change_event(void *arg, void *payload, uint64_t aux)
+{
+    (void)aux;
+    struct link_change *c = payload;
+    c->apply(arg, c);
+    free(c);
+}
+
+int link_at(struct link *l, uint64_t at_ns, struct link_change *change)
+{
+    if (at_ns <= l->sim->now_ns) {
+        change->apply(l, change);
+        free(change);
+        return 0;
+    }
+    return sim_schedule(l->sim, at_ns, link_change_event, l, change, 0) == 0 ? 0 : LINK_ENOMEM;
 }

@@ -63,8 +63,28 @@ static inline int link_ifindex(const struct link *l, const struct sim_node *node
  * as their owned payload until delivered or dropped. */
 struct link_frame {
     size_t len;
+    uint64_t epoch;  /* the kind's own use (eth_p2p: which carrier period it left in); 0 when new */
     uint8_t data[];
 };
 struct link_frame *link_frame_new(const uint8_t *data, size_t len);
+
+/*
+ * Scheduled changes (scheduled faults): a change to a link, cut, restore or
+ * re-impairment, made now or at a later virtual time as a simulator event.
+ * A kind embeds struct link_change first in its own change record, which
+ * must be one malloc'd block without pointers to other heap memory: if the
+ * simulation ends first, the event queue frees it with free().
+ */
+struct link_change;
+typedef void (*link_change_fn)(struct link *l, struct link_change *change);
+struct link_change {
+    link_change_fn apply;
+};
+
+/* Apply `change` at virtual time at_ns: at once when at_ns <= now (so a
+ * script sees the effect before its next step), else as an event at at_ns;
+ * changes due at the same instant apply in the order they were made. The
+ * change is freed after it applied. 0, or LINK_ENOMEM (change freed). */
+int link_at(struct link *l, uint64_t at_ns, struct link_change *change);
 
 #endif

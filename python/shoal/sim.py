@@ -242,15 +242,35 @@ class Sim:
 
     # ---- links ----
     def link(self, a, b, delay=0, rate=0, loss=0.0, jitter=0, mtu=1500, queue=0, reorder=False,
-             name=None):
+             name=None, *, burst=None, duplicate=0.0, reorder_delay=0, corrupt=0.0, ber=0.0,
+             allow_reorder=None):
         """An Ethernet point-to-point link between a and b (nodes or names).
 
         delay, jitter: seconds or "5ms"; rate: bits/s or "10Mbit" (0 = no
-        serialisation delay); loss: probability 0..1; mtu: largest payload
-        after the 14-byte header; queue: frames that may wait for the wire
-        (0 = unlimited); reorder: whether jitter may reorder frames.
+        serialisation delay); loss: independent loss probability 0..1; mtu:
+        largest payload after the 14-byte header; queue: frames that may
+        wait for the wire (0 = unlimited).
+
+        reorder: True/False says whether jitter may reorder frames (as
+        allow_reorder=); a number 0..1 is instead the probability that a
+        frame is held back an extra reorder_delay (required then, e.g.
+        "5ms") and overtaken by the frames after it.
+        burst: Gilbert-Elliott burst loss, dict(p=0.01, r=0.3, loss_bad=1.0,
+        loss_good=0.0): each frame the chain steps good->bad with p,
+        bad->good with r, then the frame is lost with its state's loss
+        probability (defaults 1.0 bad, 0.0 good: mean burst 1/r frames,
+        long-run loss p/(p+r)). None: off.
+        duplicate: probability that a frame arrives twice (the copy in the
+        same instant, right after the original, taking no wire time).
+        corrupt: probability that one random bit after the Ethernet header
+        flips (so the IP/ICMP/UDP/TCP checksums catch it; ARP has none);
+        ber: bit error rate, each bit after the header flips independently.
+        All impairments apply per direction, each direction with its own
+        random stream; link.set() changes them later. The pcap holds every
+        frame once, as sent (before corruption); link.stats counts drops by
+        cause, duplicated, reordered, corrupted.
         """
-        from .link import Link
+        from .link import Link, fill_impair
         a = self._endpoint(a, "link end a")
         b = self._endpoint(b, "link end b")
         if a is b:
@@ -271,6 +291,17 @@ class Sim:
                 raise ValueError(f"{label} must be an int 0..2**32-1, got {v!r}")
         if 0 < mtu < 68:  # RFC 791: every internet module must pass 68 octets
             raise ValueError(f"mtu {mtu} is below IPv4's minimum of 68")
+        if isinstance(reorder, bool):
+            if allow_reorder is not None and bool(allow_reorder) != reorder:
+                raise ValueError(f"reorder={reorder} contradicts allow_reorder={allow_reorder}")
+            allow_reorder, reorder_prob = reorder, 0.0
+        else:
+            reorder_prob = reorder
+        # The newer impairments go through the same path as link.set(), at
+        # creation time, so both validate alike.
+        impair = fill_impair(_ffi.ffi.new("shoal_link_impair *"), _ffi.ffi.new("shoal_link_impair *"),
+                             reorder=reorder_prob, reorder_delay=reorder_delay, burst=burst,
+                             duplicate=duplicate, corrupt=corrupt, ber=ber)
         params = _ffi.ffi.new("shoal_link_params *")
         params.rate_bps = rate_bps(rate)
         params.delay_ns = duration_ns(delay, "delay")
@@ -278,11 +309,11 @@ class Sim:
         params.loss = float(loss)
         params.mtu = mtu
         params.queue_frames = queue
-        params.allow_reorder = 1 if reorder else 0
+        params.allow_reorder = 1 if allow_reorder else 0
         pcap_path = None
         if self.pcap_dir is not None:
             pcap_path = os.path.join(self.pcap_dir, name.replace(os.sep, "_") + ".pcap")
-        link = Link(self, a, b, name, params, pcap_path)
+        link = Link(self, a, b, name, params, pcap_path, impair)
         self._links[name] = link
         if pcap_path is not None:
             self._pcap_paths.append(pcap_path)

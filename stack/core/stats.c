@@ -13,7 +13,8 @@ static const char proto_counter_names[STATS_PROTO_COUNT][PROTO_COUNTER_COUNT][20
     {PROTO_COUNTER_NAMES("link")},  {PROTO_COUNTER_NAMES("etharp")}, {PROTO_COUNTER_NAMES("ip4")},
     {PROTO_COUNTER_NAMES("ip4_frag")}, {PROTO_COUNTER_NAMES("icmp")}, {PROTO_COUNTER_NAMES("udp")},
     {PROTO_COUNTER_NAMES("raw")},   {PROTO_COUNTER_NAMES("tcp")}, {PROTO_COUNTER_NAMES("igmp")},
-    {PROTO_COUNTER_NAMES("udplite")},
+    {PROTO_COUNTER_NAMES("udplite")}, {PROTO_COUNTER_NAMES("acd")}, {PROTO_COUNTER_NAMES("dhcp")},
+    {PROTO_COUNTER_NAMES("autoip")}, {PROTO_COUNTER_NAMES("dns")},
 };
 
 #define EXTRA_COUNT 6u

@@ -37,6 +37,10 @@ enum stack_proto_id {
     STATS_TCP,
     STATS_IGMP,
     STATS_UDPLITE,
+    STATS_ACD,
+    STATS_DHCP,
+    STATS_AUTOIP,
+    STATS_DNS,
     STATS_PROTO_COUNT
 };
 
