@@ -9,6 +9,7 @@
 #include "shoal/igmp.h"
 #include "core/stack_priv.h"
 #include "ipv4/ip4_priv.h"
+#include "ipv4/igmp_priv.h"
 
 struct netif *netif_add(struct stack *s, const struct netif_init *init)
 {
@@ -58,6 +59,7 @@ static void announce(struct netif *netif)
 {
     if (netif->kind == NETIF_ETHERNET && netif_is_up(netif) && netif->ip4.addr != 0)
         etharp_request(netif, &netif->ip4);
+    if (netif_is_up(netif) && netif->ip4.addr != 0) igmp_router_netif_up(netif);
 }
 
 static void set_flags(struct netif *netif, uint8_t flags)

@@ -58,6 +58,7 @@ struct stack_layout {
     size_t arp_table;
     size_t reass;
     size_t igmp;
+    size_t igmp_rt;
     size_t pool_base[POOL_COUNT];
     size_t pool_elem[POOL_COUNT];
     uint32_t pool_count[POOL_COUNT];
@@ -88,6 +89,8 @@ static void compute_layout(const struct stack_config *c, struct stack_layout *l)
     off += pool_align(sizeof(struct ip4_reass_entry) * c->ip4_reass_max);
     l->igmp = off;
     off += pool_align(sizeof(struct igmp_group) * c->igmp_groups);
+    l->igmp_rt = off;
+    off += pool_align(sizeof(struct igmp_rt_member) * c->igmp_groups);
 
     l->pool_elem[POOL_PBUF] = pool_align(PBUF_HDR_SIZE + c->pbuf_seg_size);
     l->pool_count[POOL_PBUF] = c->pbuf_count;
@@ -156,6 +159,8 @@ struct stack *stack_init_in(void *mem, size_t size, const struct stack_config *c
     memset(s->reass, 0, sizeof(struct ip4_reass_entry) * cfg->ip4_reass_max);
     s->igmp = (struct igmp_group *)(void *)(base + l.igmp);
     memset(s->igmp, 0, sizeof(struct igmp_group) * cfg->igmp_groups);
+    s->igmp_rt.members = (struct igmp_rt_member *)(void *)(base + l.igmp_rt);
+    memset(s->igmp_rt.members, 0, sizeof(struct igmp_rt_member) * cfg->igmp_groups);
     for (int i = 0; i < POOL_COUNT; i++)
         pool_init(&s->pools[i], pool_names[i], base + l.pool_base[i], l.pool_elem[i], l.pool_count[i]);
     s->pools[POOL_PBUF].data_size = cfg->pbuf_seg_size;

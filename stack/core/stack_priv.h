@@ -12,6 +12,7 @@
 #include "shoal/ip4_addr.h"
 #include "shoal/ethernet.h"
 #include "core/pool.h"
+#include "ipv4/igmp_priv.h"
 
 struct netif;
 struct udp_pcb;
@@ -74,6 +75,7 @@ struct stack {
     struct ip4_reass_entry *reass;    /* cfg.ip4_reass_max entries */
     struct igmp_group *igmp;          /* cfg.igmp_groups entries */
     struct stack_timer igmp_timer;
+    struct igmp_router igmp_rt;       /* querier and memberships, when forwarding */
     struct stack_timer reass_timer;
 
     /* ARP */

@@ -12,6 +12,7 @@
 #include "shoal/inet_chksum.h"
 #include "core/stack_priv.h"
 #include "ipv4/ip4_priv.h"
+#include "ipv4/igmp_priv.h"
 
 /* RFC 2236 8.10: Unsolicited Report Interval, 10 s. */
 #define IGMP_UNSOLICITED_INTERVAL_MS 10000u
@@ -169,6 +170,7 @@ void igmp_input(struct pbuf *p, const struct ip4_rx_info *info)
     ip4_addr_t group;
     memcpy(&group.addr, m + 4, 4);
     struct netif *netif = info->netif;
+    igmp_router_input(netif, m[0], &group, &info->ip.src);
     switch (m[0]) {
     case IGMP_MEMBERSHIP_QUERY: {
         uint32_t max_ds = m[1] != 0 ? m[1] : IGMP_V1_MAX_RESP_DS;

@@ -14,6 +14,7 @@
 #include "core/stack_priv.h"
 #include "ipv4/ip4_priv.h"
 #include "ipv4/ip4_frag_priv.h"
+#include "ipv4/igmp_priv.h"
 
 #define IP4_OPT_EOL 0u
 #define IP4_OPT_NOP 1u
@@ -141,6 +142,14 @@ void ip4_input(struct pbuf *p, struct netif *netif)
         STATS_INC(s, STATS_IP4, drop);
         pbuf_free(p);
         return;
+    }
+    if (s->cfg.ip_forwarding && ip4_addr_is_multicast(&info.ip.dst)) {
+        /* A multicast router copies the datagram on, and keeps it if it is a member. */
+        info.netif = netif;
+        info.hdr = hdr;
+        igmp_router_forward(p, &info);
+        /* IGMP itself always reaches the router side. */
+        if (info.ip.proto == IP_PROTO_IGMP) for_us = true;
     }
     if (!for_us) {
         info.netif = netif;
