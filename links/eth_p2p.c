@@ -29,6 +29,9 @@
  * does to it afterwards (loss, duplication, corruption, delay, reordering)
  * shows only in the counters and at the receiver. So tshark finds no bad
  * checksum in a capture of a corrupting link, and no duplicate either.
+ * A frame on the wire when the link goes down was captured and is then
+ * dropped (drop_down), as a lost one is; frames offered while it is down,
+ * or still queued when it went down, never reach the wire or the pcap.
  *
  * Random draws, per direction and in this order, only for the impairments
  * that are on: burst chain, loss, jitter, reorder, duplicate, then per

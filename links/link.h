@@ -2,7 +2,9 @@
  * What every link kind shares: a unique name (which also seeds the link's
  * random stream), an optional capture file, named counters, and teardown.
  * A kind (eth_p2p.c now; switch, serial line, 802.15.4 radio later) embeds
- * struct link first and fills in link_ops. Links attach to node ports
+ * struct link first and fills in link_ops. Changes at scheduled virtual
+ * times (cuts, restores, re-impairment) go through link_at() below, and
+ * per-frame impairments a kind may share are in impair.h. Links attach to node ports
  * (simcore/node.h) and move frames with simulator events; they never call
  * into a stack directly, so no stack is ever re-entered.
  */
