@@ -36,8 +36,14 @@
  * Random draws, per direction and in this order, only for the impairments
  * that are on: burst chain, loss, jitter, reorder, duplicate, then per
  * arriving copy corrupt and ber. Drawn when the frame starts onto the wire.
- * A frame that must wait is carried by a start event at its start time, so
- * the capture is written in time order across both directions.
+ * A frame that must wait starts at its start time, so the capture is
+ * written in time order across both directions.
+ *
+ * Speed: frames waiting for the wire, and frames in flight whose arrivals
+ * keep their order, sit in two FIFOs per direction with one simulator event
+ * each (for the head), so the event heap stays small however long the
+ * queue; only a frame that arrives out of order (reorder, or jitter with
+ * allow_reorder) gets an event of its own.
  */
 #include "eth_p2p.h"
 
@@ -91,6 +97,10 @@ struct p2p_dir {
     uint64_t wire_free_ns;     /* when the last accepted frame's last bit leaves */
     uint64_t last_arrival_ns;
     uint32_t waiting;          /* frames accepted but not yet on the wire */
+    struct link_frame *wait_head, *wait_tail; /* those frames, by start time */
+    struct link_frame *fly_head, *fly_tail;   /* in flight, by arrival time */
+    uint64_t wait_gen, fly_gen; /* a head event with an older generation is void */
+    bool wait_event, fly_event; /* a head event is pending */
     struct rng rng;            /* impairment draws of this direction only,
                                 * so traffic one way never shifts the other's */
     enum p2p_counter c_frames; /* this direction's counters */
@@ -135,11 +145,58 @@ static uint64_t serialisation_ns(const struct p2p_dir *d, size_t len)
     return ns > UINT64_MAX ? UINT64_MAX : (uint64_t)ns;
 }
 
+static void deliver_frame(struct p2p_dir *d, struct link_frame *f);
+
 static void deliver_event(void *arg, void *payload, uint64_t aux)
 {
     (void)aux;
+    deliver_frame(arg, payload);
+}
+
+static void fly_event(void *arg, void *payload, uint64_t gen);
+
+static void fly_arm(struct p2p_dir *d)
+{
+    if (d->fly_event || d->fly_head == NULL) return;
+    d->fly_event = true;
+    if (sim_schedule(d->link->base.sim, d->fly_head->at_ns, fly_event, d, NULL, d->fly_gen) != 0) d->fly_event = false;
+}
+
+/* The head of the in-flight FIFO arrives. */
+static void fly_event(void *arg, void *payload, uint64_t gen)
+{
+    (void)payload;
     struct p2p_dir *d = arg;
-    struct link_frame *f = payload;
+    if (gen != d->fly_gen) return;
+    d->fly_event = false;
+    struct link_frame *f = d->fly_head;
+    if (f != NULL) {
+        d->fly_head = f->next;
+        if (d->fly_head == NULL) d->fly_tail = NULL;
+        deliver_frame(d, f);
+    }
+    fly_arm(d);
+}
+
+static void fly_push(struct p2p_dir *d, struct link_frame *f, uint64_t arrival)
+{
+    f->at_ns = arrival;
+    f->next = NULL;
+    if (d->fly_tail != NULL && arrival < d->fly_tail->at_ns) {
+        /* Out of order: it gets its own event. */
+        sim_schedule(d->link->base.sim, arrival, deliver_event, d, f, 0);
+        return;
+    }
+    if (d->fly_tail)
+        d->fly_tail->next = f;
+    else
+        d->fly_head = f;
+    d->fly_tail = f;
+    fly_arm(d);
+}
+
+static void deliver_frame(struct p2p_dir *d, struct link_frame *f)
+{
     struct eth_p2p *l = d->link;
     if (f->epoch != l->epoch) {
         count_drop(l, C_DROP_DOWN); /* on the wire when the cable was pulled */
@@ -212,24 +269,49 @@ static void begin_tx(struct p2p_dir *d, struct link_frame *f, uint64_t ser_ns)
     }
     corrupt_copy(d, f);
     if (copy != NULL) corrupt_copy(d, copy);
-    /* Same-instant events run in scheduling order: the copy comes second. */
-    sim_schedule(sim, arrival, deliver_event, d, f, 0);
-    if (copy != NULL) sim_schedule(sim, arrival, deliver_event, d, copy, 0);
+    /* The copy comes right after the original. */
+    fly_push(d, f, arrival);
+    if (copy != NULL) fly_push(d, copy, arrival);
 }
 
-static void start_event(void *arg, void *payload, uint64_t ser_ns)
+static void wait_event(void *arg, void *payload, uint64_t gen);
+
+static void wait_arm(struct p2p_dir *d)
 {
+    if (d->wait_event || d->wait_head == NULL) return;
+    d->wait_event = true;
+    uint64_t now = d->link->base.sim->now_ns;
+    uint64_t at = d->wait_head->at_ns > now ? d->wait_head->at_ns : now;
+    if (sim_schedule(d->link->base.sim, at, wait_event, d, NULL, d->wait_gen) != 0) d->wait_event = false;
+}
+
+/* The head of the waiting FIFO starts onto the wire. */
+static void wait_event(void *arg, void *payload, uint64_t gen)
+{
+    (void)payload;
     struct p2p_dir *d = arg;
-    struct link_frame *f = payload;
-    if (f->epoch != d->link->epoch) {
-        /* Queued when the link went down: the queue was flushed then
-         * (d->waiting reset), so only the frame is left to drop. */
-        count_drop(d->link, C_DROP_DOWN);
-        free(f);
-        return;
+    if (gen != d->wait_gen) return;
+    d->wait_event = false;
+    struct link_frame *f = d->wait_head;
+    if (f != NULL) {
+        d->wait_head = f->next;
+        if (d->wait_head == NULL) d->wait_tail = NULL;
+        d->waiting--;
+        begin_tx(d, f, f->ser_ns);
     }
-    d->waiting--;
-    begin_tx(d, f, ser_ns);
+    wait_arm(d);
+}
+
+/* Free a FIFO, counting its frames as drops of `cause`. */
+static void drop_fifo(struct eth_p2p *l, struct link_frame **head, struct link_frame **tail, enum p2p_counter cause)
+{
+    while (*head != NULL) {
+        struct link_frame *f = *head;
+        *head = f->next;
+        if (cause < C_COUNT) count_drop(l, cause);
+        free(f);
+    }
+    *tail = NULL;
 }
 
 static int p2p_tx(void *linkp, struct sim_port *from, const uint8_t *frame, size_t len)
@@ -264,12 +346,16 @@ static int p2p_tx(void *linkp, struct sim_port *from, const uint8_t *frame, size
     if (!wire_busy) {
         begin_tx(d, f, ser);
     } else {
-        /* Same-instant events run in scheduling order, so the queue stays FIFO. */
+        f->at_ns = start;
+        f->ser_ns = ser;
+        f->next = NULL;
+        if (d->wait_tail)
+            d->wait_tail->next = f;
+        else
+            d->wait_head = f;
+        d->wait_tail = f;
         d->waiting++;
-        if (sim_schedule(l->base.sim, start, start_event, d, f, ser) != 0) {
-            d->waiting--;
-            count_drop(l, C_DROP_QUEUE);
-        }
+        wait_arm(d);
     }
     return 0;
 }
@@ -293,6 +379,11 @@ static int p2p_ifindex(const struct link *base, const struct sim_node *node)
 
 static void p2p_destroy(struct link *base)
 {
+    struct eth_p2p *l = (struct eth_p2p *)base;
+    for (int i = 0; i < 2; i++) {
+        drop_fifo(l, &l->dir[i].wait_head, &l->dir[i].wait_tail, C_COUNT);
+        drop_fifo(l, &l->dir[i].fly_head, &l->dir[i].fly_tail, C_COUNT);
+    }
     free(base);
 }
 
@@ -413,9 +504,16 @@ static void apply_up(struct link *base, struct link_change *c)
         l->up = false;
         l->epoch++;
         l->counters[C_DOWN_EVENTS]++;
-        /* The queue is flushed and the wire is dead: their start and
-         * delivery events find an old epoch and drop the frames. */
+        /* The queue is flushed and the wire is dead: what waited or flew is
+         * dropped now (frames with their own events, reordered ones, find an
+         * old epoch when they arrive). */
         for (int i = 0; i < 2; i++) {
+            struct p2p_dir *d = &l->dir[i];
+            drop_fifo(l, &d->wait_head, &d->wait_tail, C_DROP_DOWN);
+            drop_fifo(l, &d->fly_head, &d->fly_tail, C_DROP_DOWN);
+            d->wait_gen++;
+            d->fly_gen++;
+            d->wait_event = d->fly_event = false;
             l->dir[i].waiting = 0;
             l->dir[i].wire_free_ns = base->sim->now_ns;
             l->dir[i].last_arrival_ns = 0;

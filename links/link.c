@@ -51,6 +51,9 @@ struct link_frame *link_frame_new(const uint8_t *data, size_t len)
 {
     struct link_frame *f = malloc(sizeof(*f) + len);
     if (f == NULL) return NULL;
+    f->next = NULL;
+    f->at_ns = 0;
+    f->ser_ns = 0;
     f->len = len;
     f->epoch = 0;
     memcpy(f->data, data, len);

@@ -64,6 +64,9 @@ static inline int link_ifindex(const struct link *l, const struct sim_node *node
 /* A frame in flight: copied once when it leaves a port, carried by events
  * as their owned payload until delivered or dropped. */
 struct link_frame {
+    struct link_frame *next; /* the kind's own queues */
+    uint64_t at_ns;          /* the kind's own use (eth_p2p: start or arrival time) */
+    uint64_t ser_ns;         /* the kind's own use (eth_p2p: serialisation time) */
     size_t len;
     uint64_t epoch;  /* the kind's own use (eth_p2p: which carrier period it left in); 0 when new */
     uint8_t data[];

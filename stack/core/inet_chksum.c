@@ -80,6 +80,16 @@ uint16_t inet_chksum_pseudo(const struct pbuf *p, uint8_t proto, size_t proto_le
     return chksum_finish(sum);
 }
 
+uint16_t inet_chksum_pseudo_sum(uint32_t data_sum, uint8_t proto, size_t proto_len, const ip4_addr_t *src,
+                                const ip4_addr_t *dst)
+{
+    uint64_t sum = data_sum;
+    uint32_t s = ip4_addr_to_u32(*src), d = ip4_addr_to_u32(*dst);
+    sum += (s >> 16) + (s & 0xffffu) + (d >> 16) + (d & 0xffffu) + proto + (uint32_t)(proto_len & 0xffffu);
+    while (sum >> 16) sum = (sum & 0xffffu) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
 uint16_t chksum_adjust16(uint16_t chksum, uint16_t old_word, uint16_t new_word)
 {
     /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') */

@@ -9,6 +9,7 @@
 #include "shoal/netif.h"
 #include "shoal/pbuf.h"
 #include "shoal/opt.h"
+#include "shoal/inet_chksum.h"
 #include "core/stack_priv.h"
 #include "core/siphash.h"
 #include "transport/tcp_priv.h"
@@ -350,6 +351,23 @@ void tcp_accept_child(struct tcp_pcb *child)
 
 /* ---- sending ---- */
 
+/* Partial sum of n bytes that sit at `offset` in a segment's payload
+ * (RFC 1071 2(B): bytes at an odd offset count byte-swapped). */
+static uint32_t sum_at(const uint8_t *d, size_t n, size_t offset)
+{
+    uint32_t part = chksum_partial(d, n, 0);
+    while (part >> 16) part = (part & 0xffffu) + (part >> 16);
+    if (offset & 1u) part = ((part & 0xffu) << 8) | (part >> 8);
+    return part;
+}
+
+static uint32_t sum_add(uint32_t a, uint32_t b)
+{
+    uint64_t t = (uint64_t)a + b;
+    while (t >> 16) t = (t & 0xffffu) + (t >> 16);
+    return (uint32_t)t;
+}
+
 size_t tcp_sndbuf(const struct tcp_pcb *pcb)
 {
     size_t cap = pcb->stack->cfg.tcp_snd_buf;
@@ -390,6 +408,9 @@ err_t tcp_write(struct tcp_pcb *pcb, const void *data, size_t len, uint8_t apifl
         }
         memset(seg, 0, sizeof(*seg));
         pbuf_take(p, src + off, n);
+        /* Sum the payload while it is warm: every (re)transmission reuses it. */
+        seg->sum = sum_at(src + off, n, 0);
+        seg->sum_valid = true;
         seg->p = p;
         seg->seq = seq;
         seg->len = (uint32_t)n;
@@ -405,6 +426,7 @@ err_t tcp_write(struct tcp_pcb *pcb, const void *data, size_t len, uint8_t apifl
         memcpy(last->p->payload + last->p->len, src, fill);
         last->p->len += fill;
         last->p->tot_len += fill;
+        if (last->sum_valid) last->sum = sum_add(last->sum, sum_at(src, fill, last->len));
         last->len += (uint32_t)fill;
     }
     if (head != NULL) {

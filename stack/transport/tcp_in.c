@@ -326,6 +326,7 @@ static uint32_t release_acked(struct tcp_pcb *pcb, struct tcp_seg **head, uint32
             uint32_t n = ack - seg->seq;
             if (n < seg->len) {
                 seg->p = trim_front(s, seg->p, n);
+                seg->sum_valid = false;
                 seg->seq += n;
                 seg->len -= n;
                 freed += n;

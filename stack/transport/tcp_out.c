@@ -86,7 +86,8 @@ static void fill_opts(struct tcp_pcb *pcb, uint8_t flags, bool has_data, struct 
 }
 
 /* Prepend a header to p (payload, may be empty) and send it. */
-static err_t send_segment(struct tcp_pcb *pcb, struct pbuf *payload, uint32_t seq, uint8_t flags)
+static err_t send_segment(struct tcp_pcb *pcb, struct pbuf *payload, uint32_t seq, uint8_t flags,
+                          const uint32_t *payload_sum)
 {
     struct stack *s = pcb->stack;
     struct tcp_out_opts o;
@@ -120,7 +121,16 @@ static err_t send_segment(struct tcp_pcb *pcb, struct pbuf *payload, uint32_t se
     uint8_t h[TCP_HDR_LEN + TCP_MAX_OPT_LEN];
     tcp_emit(&r, &o, h);
     pbuf_take(p, h, hlen);
-    uint16_t sum = inet_chksum_pseudo(p, IP_PROTO_TCP, p->tot_len, &pcb->local_ip, &pcb->remote_ip, p->tot_len);
+    uint16_t sum;
+    if (payload_sum != NULL && hdr == NULL) {
+        /* The header (a multiple of 4 bytes) plus the payload's cached sum. */
+        uint32_t hs = chksum_partial(h, hlen, 0);
+        uint64_t t = (uint64_t)hs + *payload_sum;
+        while (t >> 32) t = (t & 0xffffffffu) + (t >> 32);
+        sum = inet_chksum_pseudo_sum((uint32_t)t, IP_PROTO_TCP, p->tot_len, &pcb->local_ip, &pcb->remote_ip);
+    } else {
+        sum = inet_chksum_pseudo(p, IP_PROTO_TCP, p->tot_len, &pcb->local_ip, &pcb->remote_ip, p->tot_len);
+    }
     uint8_t sb[2] = {(uint8_t)(sum >> 8), (uint8_t)sum};
     pbuf_take_at(p, sb, 2, 16);
     err_t err = ip4_output(s, p, &pcb->local_ip, &pcb->remote_ip, s->cfg.ip_default_ttl, 0, IP_PROTO_TCP);
@@ -153,7 +163,8 @@ err_t tcp_send_seg(struct tcp_pcb *pcb, struct tcp_seg *seg, bool retransmit)
         pcb->rtt_start_ns = now;
     }
     seg->sent_ns = now;
-    err_t err = send_segment(pcb, seg->p, seg->seq, (uint8_t)(seg->flags & (TCP_SYN | TCP_FIN | TCP_PSH)));
+    err_t err = send_segment(pcb, seg->p, seg->seq, (uint8_t)(seg->flags & (TCP_SYN | TCP_FIN | TCP_PSH)),
+                             seg->sum_valid ? &seg->sum : NULL);
     /* RFC 6298 5.1: start the timer when data goes out and it is not running. */
     if (pcb->rtx_at == SHOAL_TIME_NEVER) pcb->rtx_at = now + pcb->rto_ns;
     return err;
@@ -179,7 +190,7 @@ err_t tcp_enqueue_flags(struct tcp_pcb *pcb, uint8_t flags)
     return ERR_OK;
 }
 
-void tcp_send_ack(struct tcp_pcb *pcb) { send_segment(pcb, NULL, pcb->snd_nxt, 0); }
+void tcp_send_ack(struct tcp_pcb *pcb) { send_segment(pcb, NULL, pcb->snd_nxt, 0, NULL); }
 
 void tcp_ack_now(struct tcp_pcb *pcb)
 {
@@ -187,7 +198,7 @@ void tcp_ack_now(struct tcp_pcb *pcb)
     tcp_output(pcb);
 }
 
-void tcp_rst_pcb(struct tcp_pcb *pcb) { send_segment(pcb, NULL, pcb->snd_nxt, TCP_RST); }
+void tcp_rst_pcb(struct tcp_pcb *pcb) { send_segment(pcb, NULL, pcb->snd_nxt, TCP_RST, NULL); }
 
 void tcp_send_rst(struct stack *s, const ip4_addr_t *src, const ip4_addr_t *dst, uint16_t sport, uint16_t dport,
                   uint32_t seq, uint32_t ack, bool with_ack)
@@ -232,14 +243,14 @@ void tcp_send_challenge_ack(struct tcp_pcb *pcb)
 void tcp_send_keepalive(struct tcp_pcb *pcb)
 {
     /* RFC 1122 4.2.3.6: SEG.SEQ = SND.NXT - 1, no data, elicits an ACK. */
-    send_segment(pcb, NULL, pcb->snd_nxt - 1u, 0);
+    send_segment(pcb, NULL, pcb->snd_nxt - 1u, 0, NULL);
 }
 
 void tcp_send_window_probe(struct tcp_pcb *pcb)
 {
     struct tcp_seg *seg = pcb->unsent;
     if (seg == NULL || seg->len == 0) {
-        send_segment(pcb, NULL, pcb->snd_nxt - 1u, 0);
+        send_segment(pcb, NULL, pcb->snd_nxt - 1u, 0, NULL);
         return;
     }
     /* RFC 9293 3.8.6.1: one octet of new data; if the window opened, the
@@ -249,7 +260,7 @@ void tcp_send_window_probe(struct tcp_pcb *pcb)
     int b = pbuf_try_get_at(seg->p, 0);
     uint8_t byte = (uint8_t)(b < 0 ? 0 : b);
     pbuf_take(p, &byte, 1);
-    send_segment(pcb, p, seg->seq, 0);
+    send_segment(pcb, p, seg->seq, 0, NULL);
     pbuf_free(p);
     /* The octet is not "sent" (snd_nxt and the retransmission timer stay
      * put; the persist timer owns it), but an ACK for it is acceptable. */

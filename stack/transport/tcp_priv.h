@@ -96,6 +96,8 @@ struct tcp_seg {
     bool lost;           /* deemed lost: to be (or being) retransmitted */
     bool rtx_in_recovery;/* retransmitted during the current recovery */
     uint8_t rtx_count;
+    bool sum_valid;      /* `sum` is the payload's partial checksum */
+    uint32_t sum;
     uint64_t sent_ns;
 };
 /* Payload bytes in a full-sized segment: the MSS less fixed options. */

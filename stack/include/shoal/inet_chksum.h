@@ -26,6 +26,11 @@ uint16_t inet_chksum_pbuf(const struct pbuf *p);
 uint16_t inet_chksum_pseudo(const struct pbuf *p, uint8_t proto, size_t proto_len, const ip4_addr_t *src,
                             const ip4_addr_t *dst, size_t covered_len);
 
+/* Checksum from a partial sum of the data plus the IPv4 pseudo header, for
+ * callers that summed the data already (TCP caches its segments' sums). */
+uint16_t inet_chksum_pseudo_sum(uint32_t data_sum, uint8_t proto, size_t proto_len, const ip4_addr_t *src,
+                                const ip4_addr_t *dst);
+
 /* RFC 1624 eqn. 3: new checksum after a 16-bit field changed from old to new. */
 uint16_t chksum_adjust16(uint16_t chksum, uint16_t old_word, uint16_t new_word);
 
