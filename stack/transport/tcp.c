@@ -705,7 +705,15 @@ static void timer_work(struct stack *s, struct tcp_pcb *pcb)
         if (pcb->state == TCP_CLOSED) return;
     }
     if (pcb->persist_at <= now) {
+        /* RFC 1122 4.2.2.17: a closed window may stay closed as long as the
+         * peer answers the probes; a peer that stopped answering is gone. */
+        if (pcb->persist_unanswered >= pcb->stack->cfg.tcp_max_rtx) {
+            tcp_rst_pcb(pcb);
+            tcp_enter_closed(pcb, ERR_TIMEOUT);
+            return;
+        }
         /* RFC 9293 3.8.6.1: probe a zero window, backing off. */
+        pcb->persist_unanswered++;
         tcp_send_window_probe(pcb);
         if (pcb->persist_backoff < 16) pcb->persist_backoff++;
         pcb->persist_at = now + persist_interval(pcb);

@@ -370,6 +370,7 @@ static bool process_ack(struct tcp_pcb *pcb, struct seg_in *in)
             pcb->connected(pcb->arg, pcb, ERR_OK); /* simultaneous open completed */
         if (pcb->state == TCP_CLOSED) return false;
     }
+    pcb->persist_unanswered = 0; /* the peer answers */
     if (pcb->sack_ok && r->sack_count > 0) tcp_sack_update_scoreboard(pcb, r);
 
     uint32_t scaled_wnd = (uint32_t)r->wnd << pcb->snd_wscale;

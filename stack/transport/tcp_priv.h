@@ -183,6 +183,7 @@ struct tcp_pcb {
     struct stack_timer timer;
     uint64_t rtx_at, persist_at, delack_at, keep_at, close_at, poll_at;
     uint8_t persist_backoff;
+    uint8_t persist_unanswered; /* window probes with no ACK since */
     uint8_t keep_sent;
     uint32_t keep_idle_ms, keep_intvl_ms, keep_cnt;
     uint8_t segs_unacked;       /* full segments received since our last ACK */
