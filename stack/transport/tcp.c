@@ -136,8 +136,12 @@ void tcp_enter_closed(struct tcp_pcb *pcb, err_t err)
 {
     tcp_err_fn errf = pcb->errf;
     void *arg = pcb->arg;
-    bool notify = err != ERR_OK && errf != NULL && !(pcb->flags & TF_CLOSED_BY_APP) &&
-                  !(pcb->listener != NULL); /* an unaccepted child has no application yet */
+    /* The application hears of every end of a PCB it still holds: a reset or
+     * timeout with its cause, a graceful end (LAST-ACK or TIME-WAIT done
+     * after tcp_shutdown) with ERR_CLSD. An unaccepted child has no
+     * application yet; after tcp_close the application let go. */
+    if (err == ERR_OK) err = ERR_CLSD;
+    bool notify = errf != NULL && !(pcb->flags & TF_CLOSED_BY_APP) && pcb->listener == NULL;
     tcp_set_state(pcb, TCP_CLOSED);
     tcp_pcb_free(pcb);
     if (notify) errf(arg, err);
@@ -443,6 +447,91 @@ err_t tcp_write(struct tcp_pcb *pcb, const void *data, size_t len, uint8_t apifl
     return ERR_OK;
 }
 
+/* Data written before the handshake was cut to a guessed MSS: cut it again
+ * to full segments now that the MSS and options are known (RFC 9293
+ * 3.8.6.2.1 sends full-sized segments). All or nothing: on a pool shortage
+ * the old segments stay as they were. */
+void tcp_resegment_unsent(struct tcp_pcb *pcb)
+{
+    struct stack *s = pcb->stack;
+    size_t full = tcp_full_seg(pcb);
+    /* The run of never-sent data segments (the SYN, if still unsent, stays first). */
+    struct tcp_seg **start = &pcb->unsent;
+    while (*start != NULL && ((*start)->flags & TCP_SYN)) start = &(*start)->next;
+    size_t bytes = 0;
+    bool needed = false;
+    struct tcp_seg *end = *start;
+    for (; end != NULL && !(end->flags & (TCP_SYN | TCP_FIN)) && end->rtx_count == 0 && end->p != NULL;
+         end = end->next) {
+        bytes += end->len;
+        if (end->len != full && (end->len > full || end->next != NULL)) needed = true;
+    }
+    if (!needed || bytes == 0) return;
+    struct tcp_seg *head = NULL, *tail = NULL;
+    struct tcp_seg *src = *start;
+    size_t src_off = 0;
+    uint32_t seq = (*start)->seq;
+    uint8_t psh = 0;
+    for (size_t done = 0; done < bytes;) {
+        size_t n = SHOAL_MIN(full, bytes - done);
+        struct tcp_seg *seg = pool_alloc(&s->pools[POOL_TCP_SEG]);
+        struct pbuf *p = seg != NULL ? pbuf_alloc(s, PBUF_TRANSPORT, n) : NULL;
+        if (p == NULL) {
+            if (seg != NULL) pool_free(&s->pools[POOL_TCP_SEG], seg);
+            free_list(s, head);
+            return;
+        }
+        memset(seg, 0, sizeof(*seg));
+        size_t filled = 0;
+        while (filled < n) {
+            size_t take = SHOAL_MIN(n - filled, (size_t)src->len - src_off);
+            size_t off = 0;
+            for (struct pbuf *q = src->p; q != NULL && off < src_off + take; q = q->next) {
+                /* copy [src_off, src_off + take) of src's chain into p at `filled` */
+                size_t lo = off, hi = off + q->len;
+                size_t from = SHOAL_MAX(lo, src_off), to = SHOAL_MIN(hi, src_off + take);
+                if (from < to) pbuf_take_at(p, q->payload + (from - lo), to - from, filled + (from - src_off));
+                off = hi;
+            }
+            filled += take;
+            src_off += take;
+            psh |= (uint8_t)(src->flags & TCP_PSH);
+            if (src_off == src->len) {
+                src = src->next;
+                src_off = 0;
+            }
+        }
+        seg->p = p;
+        seg->seq = seq;
+        seg->len = (uint32_t)n;
+        uint32_t sum = 0;
+        for (struct pbuf *q = p; q != NULL; q = q->next) {
+            uint32_t part = chksum_partial(q->payload, q->len, 0);
+            sum = sum_add(sum, part);
+        }
+        seg->sum = sum;
+        seg->sum_valid = p->next == NULL;
+        seq += (uint32_t)n;
+        done += n;
+        if (tail != NULL)
+            tail->next = seg;
+        else
+            head = seg;
+        tail = seg;
+    }
+    if (psh) tail->flags |= TCP_PSH;
+    /* Swap the old run for the new one. */
+    struct tcp_seg *old = *start;
+    *start = head;
+    tail->next = end;
+    if (end == NULL) pcb->unsent_tail = tail;
+    while (old != end) {
+        struct tcp_seg *next = old->next;
+        tcp_seg_free(s, old);
+        old = next;
+    }
+}
+
 void tcp_recved(struct tcp_pcb *pcb, size_t len)
 {
     uint32_t before = tcp_rcv_wnd_avail(pcb);
@@ -518,14 +607,15 @@ err_t tcp_close(struct tcp_pcb *pcb)
         tcp_pcb_free(pcb);
         return ERR_OK;
     }
+    err_t err = close_tx(pcb);
+    if (err != ERR_OK) return err; /* still the application's, callbacks and all */
     pcb->flags |= TF_CLOSED_BY_APP | TF_RX_CLOSED;
     pcb->recv = NULL;
     pcb->sent = NULL;
     pcb->errf = NULL;
     pcb->poll = NULL;
     pcb->poll_at = SHOAL_TIME_NEVER;
-    err_t err = close_tx(pcb);
-    if (err == ERR_OK && pcb->state == TCP_FIN_WAIT_2 && pcb->close_at == SHOAL_TIME_NEVER) {
+    if (pcb->state == TCP_FIN_WAIT_2 && pcb->close_at == SHOAL_TIME_NEVER) {
         pcb->close_at = stack_now(pcb->stack) + 2u * (uint64_t)pcb->stack->cfg.tcp_msl_ms * SHOAL_NS_PER_MS;
         tcp_timer_update(pcb);
     }

@@ -84,8 +84,8 @@ static void grow_cwnd(struct tcp_pcb *pcb, uint32_t acked)
     uint32_t cap = 2u * SHOAL_MAX(pcb->max_snd_wnd, pcb->stack->cfg.tcp_snd_buf);
     if (pcb->cwnd >= cap) return;
     if (pcb->cwnd < pcb->ssthresh) {
-        /* Slow start, RFC 5681 3.1 eq. 2 with appropriate byte counting (L = 2). */
-        pcb->cwnd += SHOAL_MIN(acked, 2u * pcb->mss);
+        /* Slow start, RFC 5681 3.1 eq. 2: at most one SMSS per ACK. */
+        pcb->cwnd += SHOAL_MIN(acked, (uint32_t)pcb->mss);
     } else {
         /* Congestion avoidance: one MSS per cwnd of data acknowledged. */
         pcb->ca_acked += acked;

@@ -165,6 +165,7 @@ static void syn_sent_input(struct tcp_pcb *pcb, const struct ip4_rx_info *info, 
     if (seq_lt(pcb->snd_nxt, r->ack)) pcb->snd_nxt = r->ack;
     pcb->rtx_at = SHOAL_TIME_NEVER;
     tcp_set_state(pcb, TCP_ESTABLISHED);
+    tcp_resegment_unsent(pcb); /* written before the MSS was known */
     if (pcb->flags & TF_KEEPALIVE) pcb->keep_at = now + (uint64_t)pcb->keep_idle_ms * SHOAL_NS_PER_MS;
     pcb->flags |= TF_ACK_NOW;
     if (pcb->connected != NULL) pcb->connected(pcb->arg, pcb, ERR_OK);
@@ -182,6 +183,7 @@ static void ooseq_insert(struct tcp_pcb *pcb, struct seg_in *in)
     /* Already held entirely: nothing new. */
     if (*pp != NULL && seq_leq((*pp)->seq, seq) && seq_leq(end, (*pp)->seq + tcp_seg_seqlen(*pp))) {
         pcb->sack_recent_left = (*pp)->seq;
+        (*pp)->sent_ns = ++pcb->ooseq_arrivals;
         return;
     }
     /* Keep it simple and safe: a segment overlapping a held one is not kept
@@ -205,6 +207,7 @@ static void ooseq_insert(struct tcp_pcb *pcb, struct seg_in *in)
     seg->seq = seq;
     seg->len = in->len;
     seg->flags = (uint8_t)(in->r.flags & TCP_FIN);
+    seg->sent_ns = ++pcb->ooseq_arrivals; /* for receive queues: arrival order */
     seg->next = *pp;
     *pp = seg;
     pcb->ooseq_count++;
@@ -391,7 +394,10 @@ static bool process_ack(struct tcp_pcb *pcb, struct seg_in *in)
         if (pcb->probe_sent && seq_geq(ack, pcb->probe_end)) pcb->probe_sent = false;
         pcb->snd_queued = pcb->snd_queued >= freed ? pcb->snd_queued - freed : 0;
         pcb->bytes_acked += freed;
-        tcp_cc_on_ack(pcb, acked, ack);
+        /* Only data grows the window: the SYN's and FIN's octets do not
+         * (RFC 5681 3.1, RFC 3390 1: the handshake leaves IW as it is). */
+        tcp_cc_on_ack(pcb, freed, ack);
+        (void)acked;
         /* RFC 6298 5.2 / 5.3 */
         pcb->rtx_at = pcb->snd_una == pcb->snd_max ? SHOAL_TIME_NEVER : now + pcb->rto_ns;
         pcb->persist_backoff = 0;
@@ -470,7 +476,13 @@ static void established_input(struct tcp_pcb *pcb, struct seg_in *in)
         r->flags &= (uint8_t)~TCP_SYN;
         r->seq += 1u;
     }
-        /* RFC 7323 5.3: PAWS, before the sequence check. */
+        /* RFC 7323 3.2: once timestamps are in use, a segment without one
+     * (other than a RST) is dropped silently. */
+    if (pcb->ts_ok && !r->has_ts && !(r->flags & TCP_RST) && pcb->state != TCP_SYN_RCVD) {
+        STATS_DROP(s, STATS_TCP, opterr);
+        return;
+    }
+    /* RFC 7323 5.3: PAWS, before the sequence check. */
     if (pcb->ts_ok && r->has_ts && !(r->flags & TCP_RST) && (int32_t)(r->ts_val - pcb->ts_recent) < 0) {
         tcp_ack_now(pcb);
         STATS_INC(s, STATS_TCP, drop);

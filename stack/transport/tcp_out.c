@@ -33,28 +33,35 @@ uint32_t tcp_announce_wnd(struct tcp_pcb *pcb)
 }
 
 /* SACK blocks for an ACK (RFC 2018 4): the block holding the most recent
- * arrival first, then the others in queue order. */
+ * arrival first, then the others from the most recently changed one, so
+ * that every block is repeated in several ACKs. */
 static uint8_t fill_sack_blocks(const struct tcp_pcb *pcb, struct tcp_sack_block *out, uint8_t max)
 {
     struct tcp_sack_block all[TCP_MAX_SACK_BLOCKS * 4];
+    uint64_t recency[TCP_MAX_SACK_BLOCKS * 4];
     uint8_t n = 0;
-    for (const struct tcp_seg *s = pcb->ooseq; s != NULL && n < (uint8_t)(sizeof(all) / sizeof(all[0])); s = s->next) {
+    for (const struct tcp_seg *s = pcb->ooseq; s != NULL; s = s->next) {
         uint32_t left = s->seq, right = s->seq + tcp_seg_seqlen(s);
-        if (n > 0 && all[n - 1].right == left)
+        if (n > 0 && all[n - 1].right == left) {
             all[n - 1].right = right;
-        else
-            all[n++] = (struct tcp_sack_block){left, right};
-    }
-    uint8_t count = 0;
-    for (uint8_t i = 0; i < n && count < max; i++) {
-        if (seq_leq(all[i].left, pcb->sack_recent_left) && seq_lt(pcb->sack_recent_left, all[i].right)) {
-            out[count++] = all[i];
+            if (s->sent_ns > recency[n - 1]) recency[n - 1] = s->sent_ns;
+        } else if (n < (uint8_t)(sizeof(all) / sizeof(all[0]))) {
+            all[n] = (struct tcp_sack_block){left, right};
+            recency[n] = s->sent_ns;
+            n++;
+        } else {
             break;
         }
     }
-    for (uint8_t i = 0; i < n && count < max; i++) {
-        if (count > 0 && out[0].left == all[i].left) continue;
-        out[count++] = all[i];
+    uint8_t count = 0;
+    bool used[TCP_MAX_SACK_BLOCKS * 4] = {false};
+    while (count < max) {
+        int best = -1;
+        for (uint8_t i = 0; i < n; i++)
+            if (!used[i] && (best < 0 || recency[i] > recency[best])) best = i;
+        if (best < 0) break;
+        used[best] = true;
+        out[count++] = all[best];
     }
     return count;
 }

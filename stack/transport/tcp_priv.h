@@ -165,6 +165,7 @@ struct tcp_pcb {
     struct tcp_seg *unacked_tail; /* last of unacked, or NULL: unknown */
     uint32_t ooseq_count;
     uint32_t sack_recent_left;  /* block holding the latest out-of-order arrival */
+    uint64_t ooseq_arrivals;    /* counts arrivals; an ooseq segment's sent_ns holds its number */
 
     /* RTT and RTO (RFC 6298) */
     uint64_t srtt_ns, rttvar_ns, rto_ns;
@@ -208,6 +209,7 @@ struct netif *tcp_route_netif(struct tcp_pcb *pcb);
 uint16_t tcp_mss_for_route(struct tcp_pcb *pcb);
 void tcp_seg_free(struct stack *s, struct tcp_seg *seg);
 void tcp_accept_child(struct tcp_pcb *child);
+void tcp_resegment_unsent(struct tcp_pcb *pcb);
 /* A SYN on a listener: a new PCB for SYN-RCVD (RFC 9293 3.10.7.2), or NULL. */
 struct tcp_pcb *tcp_listen_input_new(struct tcp_pcb *lpcb, const ip4_addr_t *local, const ip4_addr_t *remote,
                                      uint16_t remote_port);

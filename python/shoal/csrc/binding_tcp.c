@@ -114,7 +114,7 @@ static void on_err(void *arg, err_t err)
 {
     struct shoal_tcp *t = arg;
     t->pcb = NULL; /* the stack freed it */
-    t->error = err;
+    t->error = err == ERR_CLSD ? 0 : err; /* ERR_CLSD: it ended gracefully */
 }
 
 static void attach_callbacks(struct shoal_tcp *t)
@@ -416,4 +416,17 @@ void shoal_tcp_detach_all(struct shoal_sim *s)
         t->prev = t->next = NULL;
     }
     s->tcps = NULL;
+}
+
+/* A node's reboot: its PCBs are gone; handles read CLOSED from now on. */
+void shoal_tcp_detach_node(struct shoal_sim *s, struct shoal_node *node)
+{
+    for (struct shoal_tcp *t = s->tcps, *next; t; t = next) {
+        next = t->next;
+        if (t->node != node) continue;
+        tcp_list_remove(t);
+        t->pcb = NULL;
+        t->node = NULL;
+        t->owner = NULL;
+    }
 }
