@@ -10,6 +10,7 @@
 #include "core/stack_priv.h"
 #include "ipv4/ip4_priv.h"
 #include "ipv4/igmp_priv.h"
+#include "ipv4/features.h"
 
 struct netif *netif_add(struct stack *s, const struct netif_init *init)
 {
@@ -44,7 +45,7 @@ void netif_remove(struct netif *netif)
     struct stack *s = netif->stack;
     if (netif->kind == NETIF_ETHERNET) etharp_flush_netif(netif);
     ip4_routes_forget_netif(s, netif);
-    igmp_netif_removed(netif);
+    feat_igmp_netif_removed(netif);
     for (struct netif **pp = &s->netifs; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == netif) {
             *pp = netif->next;
@@ -59,7 +60,7 @@ static void announce(struct netif *netif)
 {
     if (netif->kind == NETIF_ETHERNET && netif_is_up(netif) && netif->ip4.addr != 0)
         etharp_request(netif, &netif->ip4);
-    if (netif_is_up(netif) && netif->ip4.addr != 0) igmp_router_netif_up(netif);
+    if (netif_is_up(netif) && netif->ip4.addr != 0) feat_igmp_netif_up(netif);
 }
 
 static void set_flags(struct netif *netif, uint8_t flags)

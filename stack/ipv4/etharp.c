@@ -16,6 +16,7 @@
 #include "shoal/opt.h"
 #include "core/stack_priv.h"
 #include "ipv4/etharp_priv.h"
+#include "ipv4/features.h"
 
 static const struct eth_addr eth_broadcast = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
 static const struct eth_addr eth_zero = {{0, 0, 0, 0, 0, 0}};
@@ -247,7 +248,7 @@ void etharp_input(struct pbuf *p, struct netif *netif)
         return;
     }
     STATS_INC(s, STATS_ETHARP, recv);
-    if (netif->acd_list != NULL) acd_arp_input(netif, &r);
+    if (netif->acd_list != NULL) feat_acd_arp_input(netif, &r);
 
     bool have_addr = netif->ip4.addr != 0;
     /* Someone else claims our address (RFC 5227 2.4 conflict detection). */
@@ -278,8 +279,12 @@ void etharp_input(struct pbuf *p, struct netif *netif)
         else
             STATS_INC(s, STATS_ETHARP, memerr);
     }
-    if (r.op == ARP_OP_REQUEST)
-        send_arp(netif, ARP_OP_REPLY, &r.sha, &r.sha, &netif->ip4, &r.spa);
+    if (r.op == ARP_OP_REQUEST) {
+        /* RFC 3927 2.5: replies from a link-local (169.254/16) address are
+         * broadcast, so other hosts see conflicts early. */
+        bool ll = (ip4_addr_to_u32(netif->ip4) >> 16) == 0xa9feu;
+        send_arp(netif, ARP_OP_REPLY, ll ? &eth_broadcast : &r.sha, &r.sha, &netif->ip4, &r.spa);
+    }
 }
 
 /* ---- output ---- */

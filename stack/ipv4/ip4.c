@@ -15,6 +15,7 @@
 #include "ipv4/ip4_priv.h"
 #include "ipv4/ip4_frag_priv.h"
 #include "ipv4/igmp_priv.h"
+#include "ipv4/features.h"
 
 #define IP4_OPT_EOL 0u
 #define IP4_OPT_NOP 1u
@@ -88,7 +89,7 @@ bool ip4_is_local_addr(struct stack *s, const ip4_addr_t *addr)
 static bool accept_dst(struct stack *s, struct netif *netif, const ip4_addr_t *dst, bool *bcast)
 {
     *bcast = false;
-    if (ip4_addr_is_multicast(dst)) return igmp_is_member(netif, dst); /* RFC 1112 6 */
+    if (ip4_addr_is_multicast(dst)) return feat_igmp_is_member(netif, dst); /* RFC 1112 6 */
     if (netif_is_ip4_broadcast(netif, dst)) {
         *bcast = true;
         return true;
@@ -147,17 +148,14 @@ void ip4_input(struct pbuf *p, struct netif *netif)
         /* A multicast router copies the datagram on, and keeps it if it is a member. */
         info.netif = netif;
         info.hdr = hdr;
-        igmp_router_forward(p, &info);
+        feat_igmp_router_forward(p, &info);
         /* IGMP itself always reaches the router side. */
         if (info.ip.proto == IP_PROTO_IGMP) for_us = true;
     }
     if (!for_us) {
         info.netif = netif;
         info.hdr = hdr;
-        if (s->cfg.ip_forwarding && !ip4_addr_is_multicast(&info.ip.dst)) {
-            ip4_forward(p, &info);
-            return;
-        }
+        if (s->cfg.ip_forwarding && !ip4_addr_is_multicast(&info.ip.dst) && feat_ip4_forward(p, &info)) return;
         STATS_INC(s, STATS_IP4, drop); /* not for us, and we are a host */
         pbuf_free(p);
         return;
@@ -165,7 +163,7 @@ void ip4_input(struct pbuf *p, struct netif *netif)
     info.netif = netif;
     info.hdr = hdr;
     if ((info.ip.flags_offset & (IP4_FLAG_MF | IP4_OFFSET_MASK)) != 0) {
-        p = ip4_reass(p, &info);
+        p = feat_ip4_reass(p, &info);
         if (p == NULL) return; /* held for the rest, or dropped */
     }
     STATS_INC(s, STATS_IP4, recv);
@@ -179,7 +177,7 @@ void ip4_input(struct pbuf *p, struct netif *netif)
     case IP_PROTO_UDP:
     case IP_PROTO_UDPLITE: udp_input(p, &info); return;
     case IP_PROTO_TCP: tcp_input(p, &info); return;
-    case IP_PROTO_IGMP: igmp_input(p, &info); return;
+    case IP_PROTO_IGMP: feat_igmp_input(p, &info); return;
     default:
         /* RFC 1122 3.2.2.1: protocol unreachable for an unknown protocol. */
         STATS_DROP(s, STATS_IP4, proterr);
@@ -219,7 +217,7 @@ err_t ip4_output_nexthop(struct netif *netif, struct pbuf *p, const ip4_addr_t *
     };
     if (fragment) {
         /* RFC 791 3.2: too big for the link: send it in fragments. */
-        err_t ferr = ip4_frag_output(netif, p, &r, nexthop);
+        err_t ferr = feat_ip4_frag_output(netif, p, &r, nexthop);
         if (ferr == ERR_OK) STATS_INC(s, STATS_IP4, xmit);
         return ferr;
     }

@@ -9,7 +9,7 @@
 #include "shoal/inet_chksum.h"
 #include "core/stack_priv.h"
 #include "ipv4/ip4_priv.h"
-#include "ipv4/ip4_frag_priv.h"
+#include "ipv4/features.h"
 
 /* RFC 1812 5.3.7 / 4.2.2.11: addresses a router never forwards from or to. */
 static bool martian(const ip4_addr_t *a)
@@ -64,7 +64,7 @@ void ip4_forward(struct pbuf *p, const struct ip4_rx_info *info)
              * fragments carry a plain 20-byte header). */
             struct ip4_repr fr = *ip;
             fr.ttl = (uint8_t)(ip->ttl - 1u);
-            if (ip4_frag_output(rt.netif, p, &fr, &rt.nexthop) == ERR_OK) STATS_INC(s, STATS_IP4, fw);
+            if (feat_ip4_frag_output(rt.netif, p, &fr, &rt.nexthop) == ERR_OK) STATS_INC(s, STATS_IP4, fw);
         }
         pbuf_free(p);
         return;

@@ -91,6 +91,28 @@
 #define SHOAL_IGMP_GROUPS 8
 #endif
 
+/* Feature selection. A feature is left out by not building its files and
+ * setting its switch to 0 here (or with -D): the few places that call into
+ * it go through the inline helpers of stack/ipv4/features.h, which become
+ * no-ops. The code-size report builds the feature sets of DESIGN.md so. */
+#ifndef SHOAL_IP4_FRAG
+#define SHOAL_IP4_FRAG 1     /* reassembly and fragmentation (ipv4/ip4_frag.c) */
+#endif
+#ifndef SHOAL_IP4_FORWARD
+#define SHOAL_IP4_FORWARD 1  /* routing between netifs (ipv4/ip4_forward.c) */
+#endif
+#ifndef SHOAL_IGMP
+#define SHOAL_IGMP 1         /* IGMPv2 and multicast (ipv4/igmp.c, ipv4/igmp_router.c) */
+#endif
+#ifndef SHOAL_ACD
+#define SHOAL_ACD 1          /* RFC 5227 conflict detection (ipv4/acd.c) */
+#endif
+/* Names of the counters ("ip4.chkerr") as one table, for hosts that list
+ * them; small targets read counters by index and may leave the table out. */
+#ifndef SHOAL_STATS_NAMES
+#define SHOAL_STATS_NAMES 1
+#endif
+
 /* Default IPv4 TTL (RFC 1700 suggests 64). */
 #ifndef SHOAL_IP_DEFAULT_TTL
 #define SHOAL_IP_DEFAULT_TTL 64

@@ -59,5 +59,8 @@ struct stack_stats *stack_stats(struct stack *s);
 /* Number of named counters, and the i-th one. Returns false past the end. */
 size_t stack_stats_count(const struct stack *s);
 bool stack_stats_entry(const struct stack *s, size_t i, const char **name, uint64_t *value);
+/* The i-th counter's value alone (also when SHOAL_STATS_NAMES is 0, which
+ * leaves the names, and stack_stats_entry, out of small builds). */
+bool stack_stats_value(const struct stack *s, size_t i, uint64_t *value);
 
 #endif
