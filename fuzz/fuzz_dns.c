@@ -9,7 +9,8 @@
  * query as its answer: from the server it was sent to, from port 53, to the
  * query's random port, with the query's random ID written over the first two
  * octets. The input's first byte configures the resolver (bit 0: two servers;
- * bit 1: ttl_min 5 s; bit 2: one round only); the rest is a sequence of
+ * bit 1: ttl_min 5 s; bit 2: one round only; bit 3: every lookup asks for
+ * AAAA instead of A); the rest is a sequence of
  * records, each starting with a control byte c:
  *   c & 0x80   advance the clock by (c & 0x7f) * 100 ms (retries, timeouts,
  *              cache expiry); no payload
@@ -52,6 +53,7 @@
 
 struct lookup {
     bool pending;
+    uint8_t family; /* of the addresses it may return */
     unsigned callbacks;
 };
 
@@ -62,6 +64,7 @@ struct harness {
     struct dns_resolver resolver;
     struct lookup lookups[MAX_LOOKUPS];
     unsigned lookup_count;
+    uint16_t qtype;
     /* The latest query sent. */
     bool have_query;
     uint16_t query_id;
@@ -109,7 +112,7 @@ static void found(void *arg, const struct dns_result *res)
     if (res->count > DNS_MAX_ADDRS) fail("callback with too many addresses", res->count);
     if (res->status == DNS_OK && res->count == 0) fail("DNS_OK without an address", 0);
     for (unsigned i = 0; i < res->count; i++)
-        if (res->addrs[i].family != 4) fail("an A lookup gave a non-IPv4 address", res->addrs[i].family);
+        if (res->addrs[i].family != l->family) fail("an address of the wrong family", res->addrs[i].family);
 }
 
 static void start_lookup(struct harness *h, unsigned which)
@@ -119,13 +122,16 @@ static void start_lookup(struct harness *h, unsigned which)
     struct lookup *l = &h->lookups[h->lookup_count++];
     struct dns_result res;
     l->pending = true;
-    err_t e = dns_gethostbyname(h->stack, names[which & 3u], found, l, DNS_RR_A, &res);
+    l->family = h->qtype == DNS_RR_AAAA ? 6 : 4;
+    err_t e = dns_gethostbyname(h->stack, names[which & 3u], found, l, h->qtype, &res);
     if (e == ERR_OK) {
         l->pending = false;
         if (res.status == DNS_OK && (res.count == 0 || res.count > DNS_MAX_ADDRS)) fail("bad immediate answer", res.count);
     } else if (e != ERR_INPROGRESS) {
         l->pending = false; /* table full or no PCB: refused, fine */
-        if (e != ERR_MEM) fail("unexpected dns_gethostbyname error", (unsigned long long)(-e));
+        /* ERR_ARG: a dotted quad asked for AAAA. */
+        if (e != ERR_MEM && !(e == ERR_ARG && h->qtype == DNS_RR_AAAA))
+            fail("unexpected dns_gethostbyname error", (unsigned long long)(-e));
     }
 }
 
@@ -149,6 +155,8 @@ static void parse_alone(const uint8_t *data, size_t len)
             if (nlen == 0 || nlen > DNS_NAME_WIRE_MAX) fail("name length out of range", nlen);
             dns_name_to_text(name, nlen, text, sizeof(text));
             if (rr->type == DNS_RR_A && rr->rclass == DNS_CLASS_IN && rr->rdlen != 4) fail("A with RDLENGTH != 4", rr->rdlen);
+            if (rr->type == DNS_RR_AAAA && rr->rclass == DNS_CLASS_IN && rr->rdlen != 16)
+                fail("AAAA with RDLENGTH != 16", rr->rdlen);
         }
     }
     free(msg);
@@ -216,6 +224,7 @@ static void setup(struct harness *h, uint8_t config)
     if (config & 0x01u) dns_set_server(h->stack, 1, &s2);
     if (config & 0x02u) h->resolver.ttl_min_s = 5;
     if (config & 0x04u) h->resolver.rounds = 1;
+    h->qtype = (config & 0x08u) ? DNS_RR_AAAA : DNS_RR_A;
     start_lookup(h, 0);
 }
 

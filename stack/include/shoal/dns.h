@@ -153,9 +153,11 @@ enum dns_status {
     DNS_OK = 0,          /* addresses found */
     DNS_NXDOMAIN,        /* RFC 1035 4.1.1 RCODE 3: the name does not exist */
     DNS_NODATA,          /* the name exists, without records of the type asked */
-    DNS_SERVFAIL,        /* every server answered with an error (or a truncated answer) */
-    DNS_TIMEOUT,         /* no usable answer after every retry */
-    DNS_CANCELLED        /* dns_cancel() */
+    DNS_SERVFAIL,        /* a server answered with an error (or a truncated or broken
+                          * answer) and no other gave a usable one */
+    DNS_TIMEOUT,         /* no server answered at all, after every retry */
+    DNS_CANCELLED        /* never from the stack (dns_cancel calls nothing): for
+                          * callers that record a lookup they dropped */
 };
 const char *dns_status_str(enum dns_status st);
 
