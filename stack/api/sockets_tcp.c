@@ -221,31 +221,12 @@ int sock_tcp_open(struct sock *k)
     return 0;
 }
 
-/* SO_REUSEADDR (RFC 1122 4.2.2.13 lets a connection in TIME-WAIT be
- * reopened): binding a port held only by connections, not by a listener,
- * succeeds. Such connections keep their 4-tuples; tcp_connect still refuses
- * a duplicate one. */
-static bool reuse_allowed(struct stack *s, const ip4_addr_t *ip, uint16_t port, const struct tcp_pcb *self)
-{
-    for (const struct tcp_pcb *q = s->tcp_pcbs; q != NULL; q = q->next) {
-        if (q == self || q->local_port != port) continue;
-        if (q->local_ip.addr != 0 && ip->addr != 0 && q->local_ip.addr != ip->addr) continue;
-        if (q->state == TCP_LISTEN || q->state == TCP_CLOSED) return false;
-    }
-    return true;
-}
-
 int sock_tcp_bind(struct sock *k, const ip4_addr_t *ip, uint16_t port)
 {
     struct tcp_pcb *pcb = sock_tcp_pcb(k);
     if (pcb == NULL || k->phase != SOCK_TCP_NEW) return -SHOAL_EINVAL;
+    tcp_set_reuseaddr(pcb, (k->flags & SOCKF_REUSEADDR) != 0);
     err_t e = tcp_bind(pcb, ip, port);
-    if (e == ERR_USE && port != 0 && (k->flags & SOCKF_REUSEADDR) && reuse_allowed(k->table->stack, ip, port, pcb)) {
-        /* tcp_bind knows no SO_REUSEADDR: list the PCB on any free port,
-         * then give it the one asked for. */
-        e = tcp_bind(pcb, ip, 0);
-        if (e == ERR_OK) pcb->local_port = port;
-    }
     if (e != ERR_OK) return sock_errno_from_err(e);
     k->local_ip = pcb->local_ip;
     k->local_port = pcb->local_port;

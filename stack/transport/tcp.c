@@ -166,11 +166,24 @@ uint32_t tcp_isn(struct stack *s, const struct tcp_pcb *pcb)
 
 static bool port_in_use(struct stack *s, const ip4_addr_t *ip, uint16_t port, const struct tcp_pcb *except)
 {
+    bool reuse = except != NULL && (except->flags & TF_REUSEADDR);
     for (const struct tcp_pcb *q = s->tcp_pcbs; q != NULL; q = q->next) {
         if (q == except || q->local_port != port) continue;
-        if (q->local_ip.addr == 0 || ip == NULL || ip->addr == 0 || q->local_ip.addr == ip->addr) return true;
+        if (!(q->local_ip.addr == 0 || ip == NULL || ip->addr == 0 || q->local_ip.addr == ip->addr)) continue;
+        /* With SO_REUSEADDR, connections (TIME-WAIT ones above all) do not
+         * hold the port; a listener or another bound PCB still does. */
+        if (reuse && q->state != TCP_LISTEN && q->state != TCP_CLOSED) continue;
+        return true;
     }
     return false;
+}
+
+void tcp_set_reuseaddr(struct tcp_pcb *pcb, bool on)
+{
+    if (on)
+        pcb->flags |= TF_REUSEADDR;
+    else
+        pcb->flags &= (uint16_t)~TF_REUSEADDR;
 }
 
 uint16_t tcp_ephemeral_port(struct stack *s)

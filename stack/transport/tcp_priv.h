@@ -117,6 +117,7 @@ static inline uint32_t tcp_seg_seqlen(const struct tcp_seg *s)
 #define TF_KEEPALIVE 0x0080u
 #define TF_IN_INPUT 0x0100u   /* input or a timer is working on this PCB: defer freeing */
 #define TF_FREE_PENDING 0x0200u
+#define TF_REUSEADDR 0x0400u    /* SO_REUSEADDR */
 
 struct tcp_pcb {
     struct tcp_pcb *next;

@@ -57,6 +57,9 @@ void tcp_err(struct tcp_pcb *pcb, tcp_err_fn fn);
 void tcp_accept(struct tcp_pcb *pcb, tcp_accept_fn fn);
 void tcp_poll(struct tcp_pcb *pcb, tcp_poll_fn fn, uint32_t interval_ms);
 
+/* SO_REUSEADDR (RFC 1122 4.2.2.13): a bind may take a port that only
+ * connections (no listener, no other bound PCB) hold; set before tcp_bind. */
+void tcp_set_reuseaddr(struct tcp_pcb *pcb, bool on);
 /* Port 0 picks an ephemeral port. */
 err_t tcp_bind(struct tcp_pcb *pcb, const ip4_addr_t *ip, uint16_t port);
 /* Turn a bound PCB into a listener with room for `backlog` connections not
