@@ -104,3 +104,35 @@ def test_determinism(tmp_path):
     other = _run(8, tmp_path / "three")
     assert one == two
     assert one != other
+
+
+def test_python_api_edges(sim):
+    """The Python surface: state before/after, replacing a client, raw hosts,
+    bad arguments, use after the simulation's close."""
+    a = sim.node("a")
+    t = sim.raw_host("t")
+    link = sim.link(a, t)
+    ifc = a.iface(link)
+    assert ifc.dhcp is None and ifc.dhcp_state is None
+    c1 = ifc.dhcp4()
+    assert ifc.dhcp is c1 and ifc.dhcp_state == "SELECTING"
+    c2 = ifc.dhcp4(hostname="x")
+    assert c1.state == "OFF" and c2.state == "SELECTING" and ifc.dhcp is c2
+    with pytest.raises(shoal.ShoalError, match="raw host"):
+        t.iface(link).dhcp4()
+    with pytest.raises(shoal.ShoalError, match="raw host"):
+        t.iface(link).autoip()
+    with pytest.raises(ValueError):
+        ifc.dhcp4(hostname="x" * 40)
+    with pytest.raises(ValueError):
+        ifc.dhcp4(autoip_fallback=0.5)
+    with pytest.raises(shoal.ShoalError):
+        c2.renew()  # not bound yet
+    ll = ifc.autoip()
+    assert "CHECKING" in repr(ll)
+    sim.close()
+    assert c2.state == "OFF" and ll.state == "OFF" and "closed" in repr(c2)
+    with pytest.raises(shoal.ShoalError):
+        c2.info()
+    with pytest.raises(shoal.ShoalError):
+        ll.stop()
