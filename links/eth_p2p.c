@@ -486,13 +486,11 @@ struct p2p_up_change {
     bool up;
 };
 
-/* What a stack's driver reports when the carrier comes or goes. */
+/* What a driver reports when the carrier comes or goes (a stack sees link
+ * up/down, a switch flushes what it learnt on the port). */
 static void port_carrier(struct sim_port *port, bool up)
 {
-    if (port->netif == NULL) return; /* a raw host has nothing to tell */
-    if (up) netif_set_link_up(port->netif);
-    else netif_set_link_down(port->netif);
-    sim_node_kick(port->node);
+    sim_port_set_carrier(port, up);
 }
 
 static void apply_up(struct link *base, struct link_change *c)

@@ -189,6 +189,25 @@ struct sim_node *sim_node_new_raw(struct sim *sim, const char *name, int *err)
     return n;
 }
 
+struct sim_node *sim_node_new_device(struct sim *sim, const char *name, const struct sim_device_ops *ops, void *dev,
+                                     int *err)
+{
+    if (ops == NULL || ops->deliver == NULL) {
+        *err = -1;
+        return NULL;
+    }
+    struct sim_node *n = node_new(sim, name, SIM_NODE_DEVICE, err);
+    if (n == NULL) return NULL;
+    n->dev_ops = ops;
+    n->dev = dev;
+    if (node_register(sim, n) != 0) {
+        n->dev_ops = NULL; /* the caller still owns dev */
+        node_discard(n);
+        return NULL;
+    }
+    return n;
+}
+
 struct sim_node *sim_node_find(const struct sim *sim, const char *name)
 {
     return name_table_get(&sim->node_names, name);
@@ -215,6 +234,7 @@ void sim_node_free(struct sim_node *n)
         free(f);
         f = next;
     }
+    if (n->dev_ops && n->dev_ops->destroy) n->dev_ops->destroy(n->dev);
     free(n->name);
     free(n);
 }
@@ -227,13 +247,14 @@ static void node_wake(void *arg, void *payload, uint64_t gen)
     struct sim_node *n = arg;
     if (!n->wake_pending || gen != n->wake_gen) return; /* superseded */
     n->wake_pending = false;
+    if (n->stopped) return;
     stack_run_timers(n->stack, n->sim->now_ns);
     sim_node_kick(n);
 }
 
 void sim_node_kick(struct sim_node *n)
 {
-    if (n->stack == NULL) return;
+    if (n->stack == NULL || n->stopped) return;
     uint64_t d = stack_next_deadline(n->stack);
     if (d == SHOAL_TIME_NEVER) return;
     if (d < n->sim->now_ns) d = n->sim->now_ns;
@@ -250,6 +271,12 @@ static err_t port_linkoutput(struct netif *netif, struct pbuf *p)
 {
     struct sim_port *port = netif->state;
     if (port->tx == NULL) return ERR_IF;
+    if (port->node->stopped) {
+        /* A stopped node's frames go nowhere (a script may still call
+         * into its stack); not the stack's error. */
+        port->node->tx_stopped++;
+        return ERR_OK;
+    }
     const uint8_t *data;
     size_t len = p->tot_len;
     if (p->next == NULL && p->len == len) {
@@ -276,6 +303,23 @@ static void make_mac(uint8_t mac[6], uint32_t node_index, int port_index)
     mac[5] = (uint8_t)port_index;
 }
 
+/* The stack netif of a port: the position-th of its node ("eth0", ...). */
+static struct netif *port_netif_add(struct sim_node *n, struct sim_port *port, uint32_t position)
+{
+    char name[NETIF_NAME_LEN];
+    snprintf(name, sizeof(name), "eth%u", (unsigned)(position % 1000u));
+    struct netif_init init = {
+        .kind = NETIF_ETHERNET,
+        .name = name,
+        .hwaddr = port->mac,
+        .hwaddr_len = 6,
+        .mtu = (uint16_t)(port->mtu > 0xffffu ? 0xffffu : port->mtu),
+        .linkoutput = port_linkoutput,
+        .state = port,
+    };
+    return netif_add(n->stack, &init);
+}
+
 struct sim_port *sim_node_attach(struct sim_node *n, uint32_t mtu, sim_port_tx_fn tx, void *link)
 {
     if (n->port_count >= 0xffffu) return NULL;
@@ -286,19 +330,8 @@ struct sim_port *sim_node_attach(struct sim_node *n, uint32_t mtu, sim_port_tx_f
     port->tx = tx;
     port->link = link;
     if (n->stack) {
-        char name[NETIF_NAME_LEN];
-        snprintf(name, sizeof(name), "eth%u", (unsigned)(n->port_count % 1000u));
         make_mac(port->mac, n->index, 0);
-        struct netif_init init = {
-            .kind = NETIF_ETHERNET,
-            .name = name,
-            .hwaddr = port->mac,
-            .hwaddr_len = 6,
-            .mtu = (uint16_t)(mtu > 0xffffu ? 0xffffu : mtu),
-            .linkoutput = port_linkoutput,
-            .state = port,
-        };
-        struct netif *netif = netif_add(n->stack, &init);
+        struct netif *netif = port_netif_add(n, port, n->port_count);
         if (netif == NULL) {
             free(port);
             sim_node_kick(n);
@@ -355,6 +388,11 @@ struct sim_port *sim_node_port(const struct sim_node *n, int index)
 int sim_port_deliver(struct sim_port *port, const uint8_t *frame, size_t len)
 {
     struct sim_node *n = port->node;
+    if (n->stopped) {
+        n->rx_stopped++;
+        return 0; /* a powered-off NIC: the link delivered, nobody listened */
+    }
+    if (n->dev_ops) return n->dev_ops->deliver(n->dev, port, frame, len);
     if (n->stack) {
         struct pbuf *p = pbuf_alloc(n->stack, PBUF_RAW, len);
         if (p == NULL) return -1; /* the pool counted its own error */
@@ -405,4 +443,135 @@ int64_t sim_raw_pop(struct sim_node *n, uint8_t *buf, size_t cap, uint64_t *time
     int64_t len = (int64_t)f->len;
     free(f);
     return len;
+}
+
+/* ---- carrier ---- */
+
+void sim_port_set_carrier(struct sim_port *port, bool up)
+{
+    port->carrier_down = !up;
+    struct sim_node *n = port->node;
+    if (port->netif != NULL) {
+        if (up) netif_set_link_up(port->netif);
+        else netif_set_link_down(port->netif);
+        sim_node_kick(n);
+    } else if (n->dev_ops && n->dev_ops->carrier) {
+        n->dev_ops->carrier(n->dev, port, up);
+    }
+}
+
+/* ---- scheduled faults: stop, start, reboot ---- */
+
+enum node_fault { FAULT_STOP, FAULT_START, FAULT_REBOOT };
+
+static void node_set_running_now(struct sim_node *n, bool running)
+{
+    if (n->stopped == !running) return;
+    n->stopped = !running;
+    if (!running) {
+        /* The pending wake-up becomes void; start re-arms it. */
+        n->wake_pending = false;
+        n->wake_gen++;
+    } else {
+        sim_node_kick(n);
+    }
+}
+
+static void raw_fifo_clear(struct sim_node *n)
+{
+    while (n->rx_head != NULL) {
+        struct raw_frame *f = n->rx_head;
+        n->rx_head = f->next;
+        free(f);
+    }
+    n->rx_tail = NULL;
+    n->rx_queued = 0;
+}
+
+/* Destroy the stack and make a fresh one with the same configuration and
+ * interfaces. netif_add numbers netifs 1, 2, ... in a fresh instance, and
+ * the ports are re-added in their order, so every port gets its index back. */
+static void node_reboot_now(struct sim_node *n)
+{
+    n->boots++;
+    n->wake_pending = false;
+    n->wake_gen++;
+    if (n->stack == NULL) {
+        raw_fifo_clear(n);
+        n->stopped = false;
+        return;
+    }
+    for (unsigned i = 0; i < SIM_NODE_REBOOT_HOOKS; i++)
+        if (n->reboot_hooks[i].fn) n->reboot_hooks[i].fn(n->reboot_hooks[i].arg, n);
+    struct stack_config cfg = *stack_config(n->stack);
+    for (struct sim_port *p = n->ports; p; p = p->next) p->netif = NULL;
+    stack_free(n->stack);
+    n->stack = stack_new(&cfg, &n->platform);
+    if (n->stack == NULL) {
+        /* Out of memory: the node stays dead, as a machine that failed to boot. */
+        n->stopped = true;
+        return;
+    }
+    uint32_t position = 0;
+    for (struct sim_port *p = n->ports; p; p = p->next, position++) {
+        struct netif *netif = port_netif_add(n, p, position);
+        if (netif == NULL || netif->index != p->index) {
+            /* Cannot happen with the same configuration; a port without
+             * its netif just stays silent. */
+            if (netif) netif_remove(netif);
+            continue;
+        }
+        p->netif = netif;
+        netif_set_up(netif);
+        if (!p->carrier_down) netif_set_link_up(netif);
+    }
+    n->stopped = false;
+    sim_node_kick(n);
+}
+
+static void node_fault_apply(struct sim_node *n, enum node_fault what)
+{
+    switch (what) {
+    case FAULT_STOP: node_set_running_now(n, false); break;
+    case FAULT_START: node_set_running_now(n, true); break;
+    case FAULT_REBOOT: node_reboot_now(n); break;
+    }
+}
+
+static void node_fault_event(void *arg, void *payload, uint64_t what)
+{
+    (void)payload;
+    node_fault_apply(arg, (enum node_fault)what);
+}
+
+static int node_fault_at(struct sim_node *n, enum node_fault what, uint64_t at_ns)
+{
+    if (n == NULL || n->kind == SIM_NODE_DEVICE) return -1;
+    if (at_ns <= n->sim->now_ns) {
+        node_fault_apply(n, what);
+        return 0;
+    }
+    return sim_schedule(n->sim, at_ns, node_fault_event, n, NULL, (uint64_t)what) == 0 ? 0 : -2;
+}
+
+int sim_node_set_running(struct sim_node *n, bool running, uint64_t at_ns)
+{
+    return node_fault_at(n, running ? FAULT_START : FAULT_STOP, at_ns);
+}
+
+int sim_node_reboot(struct sim_node *n, uint64_t at_ns)
+{
+    return node_fault_at(n, FAULT_REBOOT, at_ns);
+}
+
+int sim_node_add_reboot_hook(struct sim_node *n, sim_node_reboot_fn fn, void *arg)
+{
+    for (unsigned i = 0; i < SIM_NODE_REBOOT_HOOKS; i++) {
+        if (n->reboot_hooks[i].fn == NULL) {
+            n->reboot_hooks[i].fn = fn;
+            n->reboot_hooks[i].arg = arg;
+            return 0;
+        }
+    }
+    return -1;
 }

@@ -23,7 +23,9 @@
 struct netif;
 struct sim_port;
 
-enum sim_node_kind { SIM_NODE_STACK, SIM_NODE_RAW };
+/* A device is a node without a stack whose ports feed a frame handler of
+ * its own: an Ethernet switch (links/eth_switch.h). */
+enum sim_node_kind { SIM_NODE_STACK, SIM_NODE_RAW, SIM_NODE_DEVICE };
 
 /* A frame out of a port, handed to the attached link, which copies what it
  * keeps. Returns 0, or a negative SHOAL_E*-style code when the link refuses
@@ -39,7 +41,27 @@ struct sim_port {
     struct netif *netif;       /* stack nodes only */
     sim_port_tx_fn tx;
     void *link;
+    bool carrier_down;         /* the link said its carrier is gone (sim_port_set_carrier) */
 };
+
+/* What a device node does with its ports (SIM_NODE_DEVICE). */
+struct sim_device_ops {
+    const char *kind;
+    /* A frame arrived at one of the device's ports now. 0, or -1 when the
+     * device had no memory for it (the link counts rx_nomem). */
+    int (*deliver)(void *dev, struct sim_port *port, const uint8_t *frame, size_t len);
+    /* A port's carrier came or went (optional). */
+    void (*carrier)(void *dev, struct sim_port *port, bool up);
+    /* Counter i: its name and value; 0 past the end (optional). */
+    int (*stat)(const void *dev, int index, const char **name, uint64_t *value);
+    /* Free the device (from sim_node_free). */
+    void (*destroy)(void *dev);
+};
+
+/* Called just before a node's stack instance is destroyed by a reboot, so
+ * whoever holds pointers into it (sockets, PCBs, netifs) lets go. */
+typedef void (*sim_node_reboot_fn)(void *arg, struct sim_node *node);
+#define SIM_NODE_REBOOT_HOOKS 4u
 
 /* A frame waiting in a raw host's receive FIFO. */
 struct raw_frame {
@@ -80,6 +102,19 @@ struct sim_node {
     uint64_t rx_overflow;
     uint64_t tx_frames;
     void *user;                /* the binding's own pointer */
+    /* Devices (SIM_NODE_DEVICE). */
+    const struct sim_device_ops *dev_ops;
+    void *dev;
+    /* Scheduled faults: a stopped node drops every frame in and out and
+     * runs no timers; boots counts reboots (the stack instance's generation). */
+    bool stopped;
+    uint32_t boots;
+    uint64_t rx_stopped;       /* frames that arrived while stopped (dropped) */
+    uint64_t tx_stopped;       /* frames the stack sent while stopped (dropped) */
+    struct {
+        sim_node_reboot_fn fn;
+        void *arg;
+    } reboot_hooks[SIM_NODE_REBOOT_HOOKS];
 };
 
 /* The configuration a simulated stack node gets by default: the stack's own
@@ -94,6 +129,10 @@ struct sim_node *sim_node_new_stack(struct sim *sim, const char *name, bool forw
 struct sim_node *sim_node_new_stack_cfg(struct sim *sim, const char *name, const struct stack_config *cfg,
                                         int *err);
 struct sim_node *sim_node_new_raw(struct sim *sim, const char *name, int *err);
+/* A device node (ops and dev are the device's; sim_node_free calls
+ * ops->destroy(dev)). Same errors as above. */
+struct sim_node *sim_node_new_device(struct sim *sim, const char *name, const struct sim_device_ops *ops, void *dev,
+                                     int *err);
 struct sim_node *sim_node_find(const struct sim *sim, const char *name);
 /* Only sim_free() calls this. */
 void sim_node_free(struct sim_node *node);
@@ -112,6 +151,26 @@ struct sim_port *sim_node_port(const struct sim_node *node, int index);
 /* Undo the most recent sim_node_attach() of this node (a link constructor
  * that failed half way); removes the netif. */
 void sim_node_detach_last(struct sim_node *node, struct sim_port *port);
+
+/* A link reports that a port's carrier came (up) or went: a stack netif
+ * sees link up/down (ARP caches flush; on link up it announces its
+ * addresses), a device its carrier callback. Recorded, so a rebooted stack
+ * starts with the carrier its links have. */
+void sim_port_set_carrier(struct sim_port *port, bool up);
+
+/* ---- scheduled faults: stop, start, reboot (at_ns <= now: at once) ----
+ * Stop: the node drops every frame that arrives or that its stack sends
+ * and runs no timers; its state stays. Start: it resumes (timers that fell
+ * due meanwhile run at once). Reboot: the stack instance is destroyed and a
+ * fresh one made with the same configuration and the same interfaces
+ * (indexes, MACs, MTUs, carrier) but no addresses, routes or sockets; the
+ * reboot hooks run first; the node runs afterwards even if it was stopped.
+ * A raw host's reboot empties its receive FIFO. Devices refuse (-1).
+ * 0, -1 (bad argument) or -2 (out of memory). */
+int sim_node_set_running(struct sim_node *node, bool running, uint64_t at_ns);
+int sim_node_reboot(struct sim_node *node, uint64_t at_ns);
+/* Register a hook (up to SIM_NODE_REBOOT_HOOKS per node); -1 when full. */
+int sim_node_add_reboot_hook(struct sim_node *node, sim_node_reboot_fn fn, void *arg);
 
 /* A frame arriving at a port now. Returns 0, or -1 when the stack's pbuf
  * pool had no room (the frame is dropped). */

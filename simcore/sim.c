@@ -1,6 +1,7 @@
 /* Clock and run loop of the simulation; see sim.h. */
 #include "sim.h"
 #include "node.h"
+#include "realtime.h"
 
 #include <stdlib.h>
 
@@ -25,6 +26,7 @@ void sim_free(struct sim *sim)
     free(sim->nodes);
     name_table_destroy(&sim->node_names);
     free(sim->scratch);
+    sim_realtime_free(sim->realtime);
     free(sim);
 }
 
@@ -45,11 +47,21 @@ static inline void run_one(struct sim *sim)
 
 void sim_run_until(struct sim *sim, uint64_t until_ns)
 {
+    if (sim->realtime != NULL) { /* a TAP is attached: keep pace with the wall */
+        sim_realtime_run_until(sim, until_ns);
+        return;
+    }
     while (sim->queue.len != 0 && eq_peek_time(&sim->queue) <= until_ns) run_one(sim);
     if (until_ns > sim->now_ns) sim->now_ns = until_ns;
 }
 
 int sim_step(struct sim *sim, uint64_t limit_ns)
+{
+    if (sim->realtime != NULL) return sim_realtime_step(sim, limit_ns);
+    return sim_step_virtual(sim, limit_ns);
+}
+
+int sim_step_virtual(struct sim *sim, uint64_t limit_ns)
 {
     uint64_t t = eq_peek_time(&sim->queue);
     if (sim->queue.len == 0 || t > limit_ns) {

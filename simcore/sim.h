@@ -15,6 +15,7 @@
 #include "name_table.h"
 
 struct sim_node;
+struct sim_realtime;
 
 struct sim {
     uint64_t now_ns;
@@ -28,6 +29,9 @@ struct sim {
     bool log_enabled;          /* stack log lines to stderr (env SHOAL_LOG) */
     uint8_t *scratch;          /* flattening buffer for chained frames */
     size_t scratch_cap;
+    /* Realtime mode (realtime.h): NULL, and the wall clock never read,
+     * unless a host descriptor such as a TAP is attached. */
+    struct sim_realtime *realtime;
 };
 
 struct sim *sim_new(uint64_t seed);
@@ -48,6 +52,9 @@ void sim_run_until(struct sim *sim, uint64_t until_ns);
  * instant while it runs) if it is <= limit_ns and return 1; otherwise move
  * the clock to limit_ns and return 0. */
 int sim_step(struct sim *sim, uint64_t limit_ns);
+/* sim_step() in pure virtual time, whatever the mode (realtime.c paces
+ * its calls to this). */
+int sim_step_virtual(struct sim *sim, uint64_t limit_ns);
 
 static inline uint64_t sim_next_event(const struct sim *sim) { return eq_peek_time(&sim->queue); }
 static inline uint64_t sim_events_run(const struct sim *sim) { return sim->events_run; }

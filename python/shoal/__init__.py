@@ -50,8 +50,11 @@ from .link import Link
 from .udp import UdpSocket
 from .ping import Ping
 from .tcp import Listener, TcpConn
+from .switch import Switch
+from .topology import Topology, load_topology
 from . import units, pcapcheck
 
 __all__ = ["Sim", "Node", "RawHost", "Iface", "Link", "UdpSocket", "Ping", "Listener", "TcpConn",
+           "Switch", "Topology", "load_topology",
            "ShoalError", "UnknownNode", "AddressError", "SocketClosed", "RuntFrame",
            "units", "pcapcheck", "__version__"]

@@ -64,6 +64,59 @@ class Iface:
             sim._raise(rc, f"{self!r}.mac")
         return mac_str(_ffi.ffi.buffer(mac, 6))
 
+    # ---- DHCP client and AutoIP (python/shoal/dhcp.py) ----
+    def dhcp4(self, hostname=None, client_id=True, check_address=True, desync=False, autoip_fallback=None):
+        """Start a DHCP client here (RFC 2131) -> shoal.dhcp.Dhcp4Client; it runs as the sim runs.
+
+        check_address: probe the offered address with ARP (RFC 5227) before
+        using it. autoip_fallback: True (after 4 unanswered DISCOVERs) or a
+        count: start AutoIP meanwhile (RFC 3927 1.9). A client already running
+        here is replaced.
+        """
+        from .dhcp import Dhcp4Client, _raise_raw
+        _raise_raw(self, "dhcp4()")
+        old = self.__dict__.get("_dhcp")
+        if old is not None:
+            old.stop()
+        self._dhcp = Dhcp4Client(self, hostname, client_id, check_address, desync, autoip_fallback)
+        return self._dhcp
+
+    @property
+    def dhcp(self):
+        """The interface's DHCP client (from dhcp4()), or None."""
+        return self.__dict__.get("_dhcp")
+
+    @property
+    def dhcp_state(self):
+        """The DHCP client's state ("BOUND", ...), or None when dhcp4() was never called."""
+        c = self.__dict__.get("_dhcp")
+        return None if c is None else c.state
+
+    def autoip(self):
+        """Start RFC 3927 link-local addressing here -> shoal.dhcp.AutoIp."""
+        from .dhcp import AutoIp, _raise_raw
+        _raise_raw(self, "autoip()")
+        old = self.__dict__.get("_autoip")
+        if old is not None:
+            old.stop()
+        self._autoip = AutoIp(self)
+        return self._autoip
+
+    # ---- IPv4 multicast membership (python/shoal/ip4opts.py) ----
+    def join(self, group):
+        """Join multicast group ("224.1.2.3") here (RFC 2236): an unsolicited
+        IGMPv2 report goes out at once and is repeated within 10 s; queries
+        are answered. Joins count: two joins need two leave() calls.
+        Non-multicast address -> ValueError; group table full -> ShoalError."""
+        from .ip4opts import iface_igmp
+        iface_igmp(self, group, True)
+
+    def leave(self, group):
+        """Leave multicast group here; a Leave goes to 224.0.0.2 if this host
+        sent the last report (RFC 2236 3). A group not joined -> ShoalError."""
+        from .ip4opts import iface_igmp
+        iface_igmp(self, group, False)
+
     def __eq__(self, other):
         return isinstance(other, Iface) and other.node is self.node and other.index == self.index
 
@@ -208,6 +261,45 @@ class Node(Endpoint):
             sim._raise(err[0] or -100, f"{self.name}.tcp_connect({dst!r}, {port})")
         return TcpConn(self, ptr)
 
+    # ---- DNS resolver (python/shoal/dns.py) ----
+    @property
+    def dns(self):
+        """This node's DNS resolver (shoal.dns.Resolver), attached on first use."""
+        res = self.__dict__.get("_dns")
+        if res is None:
+            from .dns import Resolver
+            res = self.__dict__["_dns"] = Resolver(self)
+        return res
+
+    def dns_servers(self, servers=None):
+        """Set the DNS servers (a list of up to 4 addresses, tried in turn) when
+        given; returns the list in force."""
+        if servers is not None:
+            self.dns.set_servers(servers)
+        return self.dns.servers
+
+    def resolve(self, name, timeout=None, type="A"):
+        """Look a name up through the node's resolver -> shoal.dns.Lookup (poll
+        .done / .addresses / .error after running the simulation)."""
+        return self.dns.resolve(name, timeout=timeout, type=type)
+
+    def dns_cache(self):
+        """The resolver's live cache entries, as a list of dicts."""
+        return self.dns.cache()
+
+    # ---- DHCP server (python/shoal/dhcp.py) ----
+    def dhcp_server(self, iface_or_link, pool, lease="1h", router=None, dns=()):
+        """Serve DHCP on an interface (an Iface, Link or link name) that has an
+        address -> shoal.dhcp.DhcpServer. pool=("10.0.0.100", "10.0.0.200")."""
+        from .dhcp import DhcpServer
+        iface = iface_or_link if isinstance(iface_or_link, Iface) else self.iface(iface_or_link)
+        if iface.node is not self:
+            raise ShoalError(f"{iface!r} is not an interface of {self.name!r}")
+        servers = self.__dict__.setdefault("_dhcp_servers", [])
+        srv = DhcpServer(iface, pool, lease, router, dns)
+        servers.append(srv)
+        return srv
+
     # ---- introspection ----
     def stat_pairs(self):
         """The stack's counters as (name, value) pairs, in the C side's order."""
@@ -228,6 +320,63 @@ class Node(Endpoint):
     def memory(self):
         """Bytes of memory taken by this node's stack instance."""
         return self.sim._lib.shoal_node_memory(self._p())
+
+    # ---- scheduled faults: stop, start, reboot (switch.at_ns for at=/after=) ----
+    def _fault(self, fn, what, at, after, *args):
+        from .switch import at_ns
+        rc = self.sim._fn(fn)(self._p(), *args, at_ns(self.sim, at, after))
+        if rc < 0:
+            self.sim._raise(rc, f"{self.name}.{what}()")
+
+    def stop(self, at=None, after=None):
+        """Stop the node now, at virtual time at= or after= a duration: it
+        drops every frame in and out and runs no timers; its state stays."""
+        self._fault("shoal_node_set_running", "stop", at, after, 0)
+
+    def start(self, at=None, after=None):
+        """Resume a stopped node with its state (timers that fell due run at once)."""
+        self._fault("shoal_node_set_running", "start", at, after, 1)
+
+    def reboot(self, at=None, after=None):
+        """Power-cycle the node now, at= or after=: its stack instance is
+        destroyed and a fresh one made with the same configuration,
+        interfaces and MACs, but no addresses, routes or sockets. Its UDP
+        sockets and TCP handles are closed (using them raises SocketClosed);
+        echoes a ping still awaited count as lost. The node runs afterwards
+        even if it was stopped. Not supported (yet) while the node runs a
+        DHCP client or server, AutoIP or the DNS resolver: ShoalError."""
+        users = [what for what, there in (
+            ("the DNS resolver", "_dns" in self.__dict__),
+            ("a DHCP server", bool(self.__dict__.get("_dhcp_servers"))),
+            ("a DHCP client", any(i.__dict__.get("_dhcp") is not None for i in self._ifaces.values())),
+            ("AutoIP", any(i.__dict__.get("_autoip") is not None for i in self._ifaces.values()))) if there]
+        if users:
+            raise ShoalError(f"{self.name}.reboot(): not supported while it runs {', '.join(users)}")
+        self._fault("shoal_node_reboot", "reboot", at, after)
+
+    def _state(self):
+        sim = self.sim
+        rx, tx = _ffi.ffi.new("uint64_t *"), _ffi.ffi.new("uint64_t *")
+        running = sim._fn("shoal_node_state")(self._p(), sim._c_u32, rx, tx)
+        return bool(running), sim._c_u32[0], rx[0], tx[0]
+
+    @property
+    def running(self):
+        """False while stopped (node.stop())."""
+        return self._state()[0]
+
+    @property
+    def boots(self):
+        """How many times the node was rebooted."""
+        sim = self.sim
+        sim._lib.shoal_node_state(self._p(), sim._c_u32, _ffi.ffi.NULL, _ffi.ffi.NULL)
+        return sim._c_u32[0]
+
+    @property
+    def fault_stats(self):
+        """{"running", "boots", "rx_dropped_stopped", "tx_dropped_stopped"}."""
+        running, boots, rx, tx = self._state()
+        return {"running": running, "boots": boots, "rx_dropped_stopped": rx, "tx_dropped_stopped": tx}
 
 
 class RawHost(Endpoint):

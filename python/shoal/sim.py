@@ -17,7 +17,7 @@ class Sim:
     (also from `with` and from garbage collection).
     """
 
-    def __init__(self, seed=1, pcap_dir=None):
+    def __init__(self, seed=1, pcap_dir=None, progress=False):
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= _ffi.U64_MAX:
             raise ValueError(f"seed must be an int 0..2**64-1, got {seed!r}")
         self._lib = _ffi.load()
@@ -33,6 +33,7 @@ class Sim:
         self._sockets = []        # UdpSockets to close before the sim is freed
         self._pings = []          # Pings to free before the sim is freed
         self._tcps = []           # TCP handles (listeners, connections) to free after it
+        self._replays = []        # pcap replays (replay.py) to free after it
         self._pcap_paths = []     # shared with the registry (outlives us)
         self._injected = {}       # pcap path -> digests of frames raw hosts sent there
         self._buf = _ffi.ffi.new("uint8_t[]", 65536)
@@ -43,6 +44,9 @@ class Sim:
         self._c_int = _ffi.ffi.new("int *")
         self._c_name = _ffi.ffi.new("const char **")
         _registry.note(self, self._pcap_paths, self._injected)
+        # progress=True (or a file): report virtual time and events per wall
+        # second there (default stderr) at most once per wall second (run()).
+        self._progress = progress
 
     # ---- lifetime ----
     @property
@@ -85,6 +89,10 @@ class Sim:
             lib.shoal_tcp_free(handle._ptr)
             handle._ptr = None
         self._tcps.clear()
+        # Replays too: pending events name them until the sim dropped those.
+        for replay in self._replays:
+            replay._free()
+        self._replays.clear()
 
     def __enter__(self):
         return self
@@ -155,7 +163,11 @@ class Sim:
             target = now + duration_ns(duration, "duration")
             if target > _ffi.U64_MAX:
                 raise ValueError("duration runs past the end of virtual time")
-        self._lib.shoal_sim_run_until(ptr, target)
+        if self._progress:
+            from .progress import run_with_progress
+            run_with_progress(self, target)
+        else:
+            self._lib.shoal_sim_run_until(ptr, target)
 
     def step(self, limit=None):
         """Run the next instant's events if due by `limit` (default: whenever).
@@ -184,6 +196,24 @@ class Sim:
         ptr = self._p()
         lib = self._lib
         limit = lib.shoal_sim_now(ptr) + duration_ns(timeout, "timeout")
+        if self._realtime_checked():
+            # Realtime (a TAP, tap.py): pred may watch the host (a process
+            # ending), so look at it at least every 10 ms of waiting too.
+            while True:
+                now = lib.shoal_sim_now(ptr)
+                if now >= limit:
+                    return False
+                lib.shoal_sim_step(ptr, min(limit, now + 10_000_000))
+                if pred():
+                    return True
+        if self._progress:  # progress lines as run() gives (progress.py)
+            from .progress import ticker
+            tick = ticker(self, limit)
+            while lib.shoal_sim_step(ptr, limit):
+                if pred():
+                    return True
+                tick()
+            return False
         while lib.shoal_sim_step(ptr, limit):
             if pred():
                 return True
@@ -229,8 +259,9 @@ class Sim:
 
     @property
     def nodes(self):
-        """All nodes and raw hosts, in creation order."""
-        return list(self._nodes.values())
+        """All nodes and raw hosts, in creation order (switches: sim.switches)."""
+        from .switch import Switch
+        return [n for n in self._nodes.values() if not isinstance(n, Switch)]
 
     def _endpoint(self, x, what):
         from .node import Endpoint
@@ -333,6 +364,136 @@ class Sim:
     def pcaps(self):
         """Paths of this simulation's pcap files, one per link."""
         return list(self._pcap_paths)
+
+    # ---- replay and TAP bridge (replay.py, tap.py) ----
+    def _iface_of(self, into, what):
+        """An Iface from an Iface, or a node (or name) with exactly one interface."""
+        from .node import Iface
+        if isinstance(into, Iface):
+            if into.node.sim is not self:
+                raise ValueError(f"{what}: {into!r} belongs to another simulation")
+            return into
+        node = self._endpoint(into, what)
+        ifaces = node.ifaces
+        if len(ifaces) != 1:
+            raise ValueError(f"{what}: {node.name!r} has {len(ifaces)} interfaces; pass one, "
+                             f"e.g. {node.name}.iface(link)")
+        return ifaces[0]
+
+    def replay(self, path, into, rewrite=None, *, rewrite_mac=False, rewrite_ip=None, at=None, filter=None,
+               skip_own=True, src_mac=None):
+        """Replay the capture at `path` into a port -> shoal.replay.Replay.
+
+        into: an Iface, or a node (or name) with one interface. The first
+        frame arrives now (or at virtual time `at`), the others at their
+        recorded offsets from it; they reach the port directly and appear in
+        its link's pcap. Captures: pcap or pcapng, Ethernet, raw IP (wrapped
+        in an Ethernet header addressed to the port, from src_mac, default
+        the link's other end) or Linux cooked.
+        rewrite_mac: unicast destination MACs become the port's.
+        rewrite_ip: {"old": "new"} (or ["old=new", "old"]; a missing new is
+        the port's address): IPv4 addresses in IPv4 and ARP, checksums
+        updated (RFC 1624; a bad one stays bad). rewrite=True is
+        rewrite_mac=True; rewrite={...} is rewrite_ip={...} with rewrite_mac.
+        filter: a libpcap expression ("udp port 53") selecting frames.
+        skip_own: skip frames whose source MAC is the port's own (a capture
+        of the node's link holds its responses too).
+        Run the simulation to play it (replay.wait(timeout) does).
+        """
+        from .replay import Replay
+        if rewrite is True:
+            rewrite_mac = True
+        elif isinstance(rewrite, (dict, list, tuple, str)):
+            rewrite_mac, rewrite_ip = True, rewrite
+        elif rewrite not in (None, False):
+            raise ValueError(f"rewrite must be True, or a dict {{old IP: new IP}}, got {rewrite!r}")
+        iface = self._iface_of(into, "replay into")
+        return Replay(self, path, iface, rewrite_mac=rewrite_mac, rewrite_ip=rewrite_ip, at=at, filter=filter,
+                      skip_own=skip_own, src_mac=src_mac)
+
+    def tap(self, node, ifname="shoaltap0", netns=None, name=None, mtu=1500):
+        """Join `node` (a node, raw host or switch, or its name) to the Linux TAP
+        device `ifname` -> shoal.tap.TapLink; node.iface(tap) is its port.
+
+        The device is attached if it exists (e.g. `ip tuntap add dev X mode
+        tap`), else created (and removed when the sim closes). netns: the
+        network namespace (name or path) to find it in; default ours. From
+        then on the simulation runs in realtime (see shoal.tap). Needs root.
+        """
+        from .tap import TapLink
+        node = self._endpoint(node, "tap node")
+        if name is None:
+            base = f"{node.name}-{ifname}"
+            name, n = base, 2
+            while name in self._links:
+                name, n = f"{base}-{n}", n + 1
+        elif not isinstance(name, str) or not name or "\0" in name:
+            raise ValueError(f"a link name must be a non-empty string, got {name!r}")
+        elif name in self._links:
+            raise ValueError(f"a link named {name!r} already exists")
+        if isinstance(mtu, bool) or not isinstance(mtu, int) or not 68 <= mtu <= 65535:
+            raise ValueError(f"mtu must be an int 68..65535, got {mtu!r}")
+        pcap_path = None
+        if self.pcap_dir is not None:
+            pcap_path = os.path.join(self.pcap_dir, name.replace(os.sep, "_") + ".pcap")
+        link = TapLink(self, node, ifname, netns, name, mtu, pcap_path)
+        self._links[name] = link
+        if pcap_path is not None:
+            self._pcap_paths.append(pcap_path)
+            self._injected.setdefault(pcap_path, set())
+        return link
+
+    @property
+    def realtime(self):
+        """True once a TAP bridge made this simulation keep pace with the wall clock."""
+        return bool(self._fn("shoal_sim_is_realtime")(self._p()))
+
+    def _realtime_checked(self):
+        """sim.realtime without the lookup cost once known (it never turns off)."""
+        if not self.__dict__.get("_is_realtime"):
+            self._is_realtime = bool(getattr(self._lib, "shoal_sim_is_realtime", lambda p: 0)(self._p()))
+        return self._is_realtime
+    # ---- end of replay and TAP bridge ----
+
+
+    # ---- switches and topologies (switch.py, topology.py) ----
+    def switch(self, name, hub=False, ageing="300s", table_size=1024):
+        """A new Ethernet switch (hub=True: a hub) -> shoal.switch.Switch.
+
+        Its name is taken among nodes. Link nodes to it with
+        sim.link(node, sw, delay=..., ...): each such link is a port with its
+        own impairments and pcap. ageing: forget an address not seen for
+        that long (None or 0: never); table_size: most addresses learnt.
+        """
+        from .switch import Switch
+        return self._new_endpoint(Switch, name, hub, ageing, table_size)
+
+    @property
+    def switches(self):
+        """All switches and hubs, in creation order."""
+        from .switch import Switch
+        return [n for n in self._nodes.values() if isinstance(n, Switch)]
+
+    def line(self, n, **kw):
+        """n nodes in a chain -> shoal.topology.Topology (see there)."""
+        from .topology import line
+        return line(self, n, **kw)
+
+    def star(self, n, **kw):
+        """n nodes around one switch -> shoal.topology.Topology."""
+        from .topology import star
+        return star(self, n, **kw)
+
+    def tree(self, depth, fanout, **kw):
+        """A tree of routers, depth levels below the root -> shoal.topology.Topology."""
+        from .topology import tree
+        return tree(self, depth, fanout, **kw)
+
+    def mesh(self, n, p, seed=None, **kw):
+        """n nodes, each pair linked with probability p, always connected -> Topology."""
+        from .topology import mesh
+        return mesh(self, n, p, seed=seed, **kw)
+    # ---- end of switches and topologies ----
 
     def __repr__(self):
         state = "closed" if self.closed else f"now={self.now}s"

@@ -20,11 +20,14 @@ class _Handle:
 
     def __init__(self, node, ptr):
         self.node, self.sim, self._ptr = node, node.sim, ptr
+        self._boots = node.boots  # a reboot of the node closes the handle
         node.sim._tcps.append(self)
 
     def _p(self):
         if self.sim.closed:
             raise SocketClosed(f"TCP handle of {self.node.name!r} is closed (its simulation was closed)")
+        if self.node.boots != self._boots:
+            raise SocketClosed(f"TCP handle of {self.node.name!r} is closed (the node rebooted)")
         return self._ptr
 
     def _check(self, rc, what):

@@ -26,6 +26,7 @@ class UdpSocket:
         if ptr == _ffi.ffi.NULL:
             sim._raise(err[0] or -100, f"{node.name}.udp(port={port})")
         self._ptr = ptr
+        self._boots = node.boots  # a reboot of the node closes the socket
         sim._sockets.append(self)
         if broadcast:
             self.set_broadcast(True)
@@ -34,11 +35,13 @@ class UdpSocket:
         if self._ptr is None or self.sim.closed:
             why = "its simulation was closed" if self.sim.closed else "close() was called"
             raise SocketClosed(f"UDP socket of {self.node.name!r} is closed ({why})")
+        if self.node.boots != self._boots:
+            raise SocketClosed(f"UDP socket of {self.node.name!r} is closed (the node rebooted)")
         return self._ptr
 
     @property
     def closed(self):
-        return self._ptr is None or self.sim.closed
+        return self._ptr is None or self.sim.closed or self.node.boots != self._boots
 
     @property
     def port(self):
@@ -86,6 +89,25 @@ class UdpSocket:
     def set_broadcast(self, on=True):
         """Allow (or forbid) sending to broadcast addresses."""
         self._check(self.sim._lib.shoal_udp_set_broadcast(self._p(), 1 if on else 0), "set_broadcast")
+
+    # ---- multicast and UDP-Lite options (python/shoal/ip4opts.py) ----
+    def set_multicast(self, ttl=1, iface=None):
+        """Multicast sending: TTL of datagrams to 224.0.0.0/4 (default 1, RFC
+        1112 6.1: they stay on the link) and the interface they leave by (an
+        Iface or Link of this node; None: the first interface that is up).
+        Receiving needs a join: node.iface(link).join("224.1.2.3")."""
+        from .ip4opts import udp_set_multicast
+        udp_set_multicast(self, ttl, iface)
+
+    def set_lite(self, coverage=0, min_coverage=0, on=True):
+        """Make this a UDP-Lite socket (RFC 3828, IP protocol 136): datagrams
+        sent carry a checksum over their first `coverage` bytes (header
+        included; 0 or >= the datagram's length: all of it; 1..7 ->
+        ValueError); datagrams received with less coverage than
+        `min_coverage` are not delivered (0: any coverage is accepted). on=False turns
+        it back into plain UDP. Peers must be UDP-Lite sockets too."""
+        from .ip4opts import udp_set_lite
+        udp_set_lite(self, on, coverage, min_coverage)
 
     def recvfrom(self):
         """The oldest queued datagram as (data, ("a.b.c.d", port)), or None."""

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "eth_p2p.h"
+#include "eth_switch.h"
 #include "shoal/ip4.h"
 #include "shoal/ip4_addr.h"
 #include "shoal/netif.h"
@@ -76,6 +77,13 @@ uint64_t shoal_sim_events_run(const shoal_sim *s) { return sim_events_run(s->sim
 
 /* ---- nodes ---- */
 
+static void node_rebooting(void *arg, struct sim_node *n)
+{
+    shoal_sim *s = arg;
+    shoal_sockets_detach_node(s, n->user);
+    shoal_tcp_detach_node(s, n->user);
+}
+
 shoal_node *shoal_wrap_node(shoal_sim *s, struct sim_node *n)
 {
     if (n == NULL) return NULL;
@@ -91,6 +99,7 @@ shoal_node *shoal_wrap_node(shoal_sim *s, struct sim_node *n)
     w->owner = s;
     w->n = n;
     n->user = w;
+    if (n->stack) (void)sim_node_add_reboot_hook(n, node_rebooting, s);
     s->nodes[s->node_count++] = w;
     return w;
 }
@@ -129,6 +138,7 @@ int shoal_node_stat(const shoal_node *node, int index, const char **name, uint64
 {
     if (index < 0) return 0;
     const struct sim_node *n = node->n;
+    if (n->dev_ops) return n->dev_ops->stat ? n->dev_ops->stat(n->dev, index, name, value) : 0;
     if (n->stack == NULL) return raw_host_stat(n, index, name, value);
     return stack_stats_entry(n->stack, (size_t)index, name, value) ? 1 : 0;
 }
@@ -389,4 +399,57 @@ int64_t shoal_raw_recv(shoal_node *host, uint8_t *buf, size_t cap, uint64_t *tim
 {
     if (host->n->kind != SIM_NODE_RAW) return -1;
     return sim_raw_pop(host->n, buf, cap, time_ns, ifindex);
+}
+
+/* ---- switches ---- */
+
+shoal_node *shoal_switch_new(shoal_sim *s, const char *name, int hub, uint64_t ageing_ns, uint32_t table_size)
+{
+    struct eth_switch_params p = {.hub = hub != 0, .ageing_ns = ageing_ns, .table_size = table_size};
+    int err;
+    struct eth_switch *sw = eth_switch_new(s->sim, name, &p, &err);
+    return sw ? shoal_wrap_node(s, eth_switch_node(sw)) : NULL;
+}
+
+int shoal_switch_mac_entry(shoal_node *node, int index, uint8_t *mac6, int *port_ifindex, uint64_t *age_ns)
+{
+    struct eth_switch *sw = eth_switch_of(node->n);
+    if (sw == NULL) return SHOAL_EBADARG;
+    struct sim_port *port = NULL;
+    uint8_t mac[6];
+    if (!eth_switch_mac_entry(sw, index, mac, &port, age_ns)) return 0;
+    if (mac6) memcpy(mac6, mac, 6);
+    if (port_ifindex) *port_ifindex = port->index;
+    return 1;
+}
+
+int shoal_switch_partition(shoal_node *node, const uint32_t *groups, int n, uint64_t at_ns)
+{
+    struct eth_switch *sw = eth_switch_of(node->n);
+    if (sw == NULL || n < 0 || (n > 0 && groups == NULL)) return SHOAL_EBADARG;
+    int rc = eth_switch_partition(sw, groups, (size_t)n, at_ns);
+    return rc == 0 ? 0 : rc == -2 ? SHOAL_ENOMEM : SHOAL_EBADARG;
+}
+
+/* ---- node faults ---- */
+
+static int node_fault_code(int rc) { return rc == 0 ? 0 : rc == -2 ? SHOAL_ENOMEM : SHOAL_EBADARG; }
+
+int shoal_node_set_running(shoal_node *node, int running, uint64_t at_ns)
+{
+    return node_fault_code(sim_node_set_running(node->n, running != 0, at_ns));
+}
+
+int shoal_node_reboot(shoal_node *node, uint64_t at_ns)
+{
+    return node_fault_code(sim_node_reboot(node->n, at_ns));
+}
+
+int shoal_node_state(const shoal_node *node, uint32_t *boots, uint64_t *rx_dropped, uint64_t *tx_dropped)
+{
+    const struct sim_node *n = node->n;
+    if (boots) *boots = n->boots;
+    if (rx_dropped) *rx_dropped = n->rx_stopped;
+    if (tx_dropped) *tx_dropped = n->tx_stopped;
+    return n->stopped ? 0 : 1;
 }

@@ -146,6 +146,34 @@ int shoal_link_set_up(shoal_link *link, int up, uint64_t at_ns);
 /* 1 while up, 0 while down. */
 int shoal_link_is_up(const shoal_link *link);
 
+/* ---- switches and hubs (links/eth_switch.h) ----
+ * A switch is a node of its own (its name is taken among nodes): link nodes
+ * to it with shoal_link_new; each port is then a point-to-point segment with
+ * that link's impairments, faults, counters and pcap. hub: flood everything.
+ * ageing_ns: forget an address not seen for that long (0: never);
+ * table_size: most addresses (0: 1024). Its counters come from
+ * shoal_node_stat (frames_in, forwarded, flooded, filtered, drop_*, learned,
+ * moved, aged, flushed, table_full). */
+shoal_node *shoal_switch_new(shoal_sim *sim, const char *name, int hub, uint64_t ageing_ns, uint32_t table_size);
+/* MAC table entry `index` (0..): 1 with the MAC, the switch's ifindex of the
+ * port it was learnt on (shoal_link_ifindex(link, sw) of that port's link)
+ * and its age; 0 past the end; SHOAL_EBADARG if sw is not a switch. */
+int shoal_switch_mac_entry(shoal_node *sw, int index, uint8_t *mac6, int *port_ifindex, uint64_t *age_ns);
+/* Partition at at_ns: the port with ifindex i goes to group groups[i - 1]
+ * (ports past n: group 0); frames never cross groups. n = 0 heals. */
+int shoal_switch_partition(shoal_node *sw, const uint32_t *groups, int n, uint64_t at_ns);
+
+/* ---- node faults (scheduled: at once when at_ns <= now) ----
+ * Stopped, a node drops every frame in and out and runs no timers; started
+ * again it resumes with its state. A reboot destroys the stack instance and
+ * makes a fresh one with the same configuration and interfaces (indexes,
+ * MACs) but no addresses, routes or sockets: the node's UDP sockets, pings
+ * and TCP handles are closed (SHOAL_ECLOSED). Switches refuse (EBADARG). */
+int shoal_node_set_running(shoal_node *node, int running, uint64_t at_ns);
+int shoal_node_reboot(shoal_node *node, uint64_t at_ns);
+/* 1 running, 0 stopped; *boots: reboots so far; frames dropped while stopped. */
+int shoal_node_state(const shoal_node *node, uint32_t *boots, uint64_t *rx_dropped, uint64_t *tx_dropped);
+
 /* ---- interfaces ---- */
 int shoal_iface_set_ip4(shoal_node *node, int ifindex, uint32_t addr, int prefix_len, uint32_t gateway);
 int shoal_iface_ip4(const shoal_node *node, int ifindex, uint32_t *addr, int *prefix_len);
@@ -232,5 +260,151 @@ typedef struct {
 int shoal_tcp_info_get(const shoal_tcp *conn, shoal_tcp_info *out);
 /* Free the handle (closing the connection first if still open). */
 void shoal_tcp_free(shoal_tcp *conn);
+
+/* ---- DNS resolver (stack/dns; binding_dns.c) ----
+ * A node's resolver state lives in a block the caller allocates (zeroed,
+ * 8-byte aligned, shoal_dns_block_size() bytes) and keeps alive as long as
+ * the node; every call names it. Addresses come out as 17 bytes each: the
+ * family (4 or 6) then 16 address bytes (an IPv4 address in the first 4).
+ * Status values: 0 OK, 1 NXDOMAIN, 2 NODATA, 3 SERVFAIL, 4 TIMEOUT, 5 CANCELLED. */
+size_t shoal_dns_block_size(void);
+/* Make block the node's resolver (dns_init): no servers, default tunables. */
+int shoal_dns_attach(shoal_node *node, void *block);
+/* Server idx 0..3; addr 0 clears it. */
+int shoal_dns_set_server(shoal_node *node, void *block, int idx, uint32_t addr);
+int shoal_dns_get_server(shoal_node *node, void *block, int idx, uint32_t *addr);
+/* Tunables; a negative value keeps the current one (0 timeout/rounds: EBADARG). */
+int shoal_dns_configure(shoal_node *node, void *block, int64_t timeout_ms, int rounds, int64_t ttl_min_s,
+                        int64_t ttl_max_s, int64_t neg_ttl_max_s);
+/* Start a lookup (qtype 1 = A). Returns its slot (>= 0) with *done = 1 when
+ * answered at once (dotted quad, cache), or a negative code (ERR_ARG bad
+ * name, ERR_RTE no server, ERR_MEM table full, SHOAL_ENOMEM no free slot).
+ * timeout_ns > 0: report TIMEOUT then if still unanswered. */
+int shoal_dns_resolve(shoal_node *node, void *block, const char *name, int qtype, uint64_t timeout_ns, int *done);
+/* 0 while pending; 1 when done, with the outcome filled (at most cap addresses). */
+int shoal_dns_result(void *block, int slot, int *status, uint32_t *ttl_s, int *count, uint8_t *addrs, int cap);
+/* Free a slot; a lookup still pending is cancelled. */
+void shoal_dns_release(shoal_node *node, void *block, int slot);
+/* The index-th live cache entry: 1 filled, 0 past the end. */
+int shoal_dns_cache_entry(shoal_node *node, void *block, int index, char *name, size_t name_cap, int *qtype,
+                          int *status, uint64_t *expires_ns, int *count, uint8_t *addrs, int cap);
+int shoal_dns_cache_flush(shoal_node *node, void *block);
+/* The resolver's own counters by name, index 0.. until it returns 0. */
+int shoal_dns_stat(void *block, int index, const char **name, uint64_t *value);
+const char *shoal_dns_status_str(int status);
+
+/* ---- DHCP client, AutoIP, DHCP server (binding_dhcp.c) ----
+ * Handles hold the stack's caller-owned state: stop them while the
+ * simulation is open; free them (memory only) after shoal_sim_free. */
+typedef struct shoal_dhcp shoal_dhcp;
+typedef struct shoal_autoip shoal_autoip;
+typedef struct shoal_dhcp_server shoal_dhcp_server;
+typedef struct {
+    int state;                 /* enum dhcp_state of shoal/dhcp.h */
+    const char *state_name;    /* "SELECTING", "BOUND", ... */
+    uint32_t addr;             /* leased (or offered, before BOUND) address */
+    uint32_t netmask, router, server;
+    uint32_t dns[2];
+    int dns_count;
+    uint32_t lease_s, t1_s, t2_s;
+    uint64_t lease_left_ns;    /* UINT64_MAX: infinite lease */
+    uint32_t xid;
+    int tries;                 /* transmissions of the current message */
+    int discovers;             /* DISCOVERs without an OFFER */
+    uint32_t leases, naks, declines;
+    int autoip_state;          /* the fallback's enum autoip_state */
+    const char *autoip_state_name;
+    uint32_t autoip_addr;
+} shoal_dhcp_info;
+/* Start a client on an interface (replacing one that runs there).
+ * hostname may be NULL; autoip_after > 0: AutoIP fallback after that many
+ * unanswered DISCOVERs. */
+shoal_dhcp *shoal_dhcp_start(shoal_node *node, int ifindex, const char *hostname, int client_id, int check_address,
+                             int desync, int autoip_after, int *err);
+int shoal_dhcp_stop(shoal_dhcp *d);
+int shoal_dhcp_release(shoal_dhcp *d);
+int shoal_dhcp_renew(shoal_dhcp *d);
+int shoal_dhcp_info_get(const shoal_dhcp *d, shoal_dhcp_info *out);
+void shoal_dhcp_free(shoal_dhcp *d);
+typedef struct {
+    int state;                 /* enum autoip_state */
+    const char *state_name;    /* "OFF", "CHECKING", "BOUND" */
+    uint32_t addr;
+    uint32_t tried;            /* addresses chosen */
+    uint32_t conflicts;
+} shoal_autoip_info;
+shoal_autoip *shoal_autoip_start(shoal_node *node, int ifindex, int *err);
+int shoal_autoip_stop(shoal_autoip *a);
+int shoal_autoip_info_get(const shoal_autoip *a, shoal_autoip_info *out);
+void shoal_autoip_free(shoal_autoip *a);
+typedef struct {
+    uint8_t mac[6];
+    uint32_t addr;
+    int state;                 /* enum dhcp_lease_state */
+    const char *state_name;    /* "FREE", "OFFERED", "BOUND", "DECLINED" */
+    uint64_t expires_ns;
+} shoal_dhcp_lease;
+/* A server on an interface that has an address; pool first..last inclusive. */
+shoal_dhcp_server *shoal_dhcp_server_start(shoal_node *node, int ifindex, uint32_t first, uint32_t last,
+                                           uint32_t lease_s, uint32_t router, const uint32_t *dns, int dns_count,
+                                           int *err);
+int shoal_dhcp_server_stop(shoal_dhcp_server *srv);
+/* Lease table entry `index` (entries in use, 0..): 1 and *out, or 0 past the end. */
+int shoal_dhcp_server_lease(const shoal_dhcp_server *srv, int index, shoal_dhcp_lease *out);
+/* offers, acks, naks, declines, releases, informs */
+int shoal_dhcp_server_counts(const shoal_dhcp_server *srv, uint32_t *out6);
+void shoal_dhcp_server_free(shoal_dhcp_server *srv);
+
+/* ---- pcap replay (binding_replay.c, links/pcap_replay.h) ----
+ * The frames of a capture (Ethernet, raw IP, Linux cooked; pcap or pcapng)
+ * reach a node's port at their recorded times relative to the first one,
+ * which is due at start_ns (now if earlier), and go into the capture of
+ * `link` (the link that port is on; NULL: none). Frames without an Ethernet
+ * header get one addressed to the port, from wrap_src_mac. Options:
+ * rewrite_mac: unicast destination MAC (and an ARP reply's target MAC) ->
+ * the port's; skip_own: skip frames whose source MAC is the port's (its own,
+ * when a capture holds both directions); ip_from[i] -> ip_to[i]: IPv4
+ * addresses (source and destination, ARP too), with the IPv4, UDP and TCP
+ * checksums updated incrementally (RFC 1624: a bad one stays bad). filter: a
+ * libpcap expression on the original records, or NULL. A replay is freed
+ * with shoal_replay_free after shoal_sim_free (pending events name it). */
+typedef struct shoal_replay shoal_replay;
+typedef struct {
+    uint64_t start_ns;
+    int rewrite_mac;
+    int skip_own;
+    uint8_t wrap_src_mac[6];
+    int ip_map_count;          /* at most 16 */
+    uint32_t ip_from[16];
+    uint32_t ip_to[16];
+} shoal_replay_opts;
+/* NULL on failure, with the reason in errbuf. */
+shoal_replay *shoal_replay_start(shoal_sim *sim, shoal_node *node, int ifindex, shoal_link *link, const char *path,
+                                 const shoal_replay_opts *opts, const char *filter, char *errbuf, size_t errcap);
+/* 1 once every frame was injected (or it was stopped). */
+int shoal_replay_done(const shoal_replay *r);
+/* Counters: read, injected, injected_bytes, skipped_own, filtered, malformed,
+ * truncated, rewritten, rx_nomem; index 0.. until it returns 0. */
+int shoal_replay_stat(const shoal_replay *r, int index, const char **name, uint64_t *value);
+void shoal_replay_stop(shoal_replay *r);
+void shoal_replay_free(shoal_replay *r);
+/* The replay's rewriting applied to one Ethernet frame in place (for
+ * checks and tools); returns 1 MAC rewritten | 2 IP rewritten. */
+int shoal_replay_rewrite(const shoal_replay_opts *opts, const uint8_t *port_mac, uint8_t *frame, size_t len);
+
+/* ---- TAP bridge and realtime mode (binding_replay.c, links/tap.h) ----
+ * A link between a node's port and the Linux TAP device ifname (attached
+ * if it exists, e.g. made by `ip tuntap add`; else created, and gone when
+ * the simulation is freed), looked up in the network namespace file
+ * netns_path (/run/netns/NAME) or, if NULL, the caller's. Needs root (or
+ * CAP_NET_ADMIN). From then on the simulation runs in realtime: run and
+ * step calls keep the virtual clock in step with the wall clock and carry
+ * frames between the TAP and the port. NULL on failure, reason in errbuf.
+ * The link's counters: frames, bytes, to_tap, from_tap (+ _bytes),
+ * delivered, drop, drop_write, drop_mtu, drop_runt, rx_nomem. */
+shoal_link *shoal_tap_new(shoal_sim *sim, shoal_node *node, const char *ifname, const char *netns_path,
+                          const char *name, uint32_t mtu, const char *pcap_path, char *errbuf, size_t errcap);
+/* 1 once a TAP made the simulation realtime. */
+int shoal_sim_is_realtime(const shoal_sim *sim);
 
 #endif

@@ -68,5 +68,9 @@ shoal_node *shoal_wrap_node(struct shoal_sim *sim, struct sim_node *n);
 /* Called by shoal_sim_free before the stacks go. */
 void shoal_sockets_detach_all(struct shoal_sim *sim);
 void shoal_tcp_detach_all(struct shoal_sim *sim);
+/* Called when a node reboots, before its stack goes: its UDP sockets, pings
+ * and TCP handles let go of their PCBs (calls then report SHOAL_ECLOSED). */
+void shoal_sockets_detach_node(struct shoal_sim *sim, struct shoal_node *node);
+void shoal_tcp_detach_node(struct shoal_sim *sim, struct shoal_node *node);
 
 #endif

@@ -284,3 +284,29 @@ void shoal_ping_free(shoal_ping *p)
     ping_unlink(p);
     free(p);
 }
+
+/* ---- a node's reboot (shoal_node_reboot): its stack and PCBs are gone ---- */
+
+void shoal_sockets_detach_node(struct shoal_sim *s, struct shoal_node *node)
+{
+    for (struct shoal_udp *u = s->udps, *next; u; u = next) {
+        next = u->next;
+        if (u->node != node) continue;
+        udp_unlink(u);
+        udp_drain(u);
+        u->pcb = NULL;
+        u->node = NULL;
+        u->owner = NULL;
+    }
+    for (struct shoal_ping *p = s->pings, *next; p; p = next) {
+        next = p->next;
+        if (p->node != node) continue;
+        /* Echoes still awaited died with the machine. */
+        for (unsigned i = 0; i < p->pg.count; i++)
+            if (p->pg.result[i] == PING_PENDING) p->pg.result[i] = PING_LOST;
+        p->pg.done = true;
+        ping_unlink(p);
+        p->node = NULL;
+        p->owner = NULL;
+    }
+}
