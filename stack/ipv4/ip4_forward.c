@@ -29,14 +29,14 @@ void ip4_forward(struct pbuf *p, const struct ip4_rx_info *info)
         pbuf_free(p);
         return;
     }
-    /* RFC 1812 5.3.1: a datagram whose TTL would reach zero is answered with
-     * time exceeded, not forwarded. */
-    if (ip->ttl <= 1) {
-        pbuf_remove_header(p, ip->ihl_bytes);
-        icmp_error(p, &rx, ICMP_TIME_EXCEEDED, ICMP_TE_TTL, 0);
-        STATS_INC(s, STATS_IP4, drop);
-        pbuf_free(p);
-        return;
+    /* RFC 1812 5.3.7 with 4.2.2.11: a source that is a directed broadcast of
+     * any connected subnet is not a host. */
+    for (struct netif *n = netif_list(s); n != NULL; n = n->next) {
+        if (n->ip4.addr != 0 && netif_is_ip4_broadcast(n, &ip->src)) {
+            STATS_DROP(s, STATS_IP4, proterr);
+            pbuf_free(p);
+            return;
+        }
     }
     struct ip4_route_result rt;
     if (ip4_route(s, &ip->dst, &rt) != ERR_OK) {
@@ -47,8 +47,18 @@ void ip4_forward(struct pbuf *p, const struct ip4_rx_info *info)
         return;
     }
     /* A directed broadcast of the outgoing subnet is not forwarded by default
-     * (RFC 2644). */
+     * (RFC 2644), and draws no ICMP error (RFC 1812 4.3.2.7): checked before
+     * the TTL. */
     if (netif_is_ip4_broadcast(rt.netif, &ip->dst)) {
+        STATS_INC(s, STATS_IP4, drop);
+        pbuf_free(p);
+        return;
+    }
+    /* RFC 1812 5.3.1: a datagram whose TTL would reach zero is answered with
+     * time exceeded, not forwarded. */
+    if (ip->ttl <= 1) {
+        pbuf_remove_header(p, ip->ihl_bytes);
+        icmp_error(p, &rx, ICMP_TIME_EXCEEDED, ICMP_TE_TTL, 0);
         STATS_INC(s, STATS_IP4, drop);
         pbuf_free(p);
         return;

@@ -140,7 +140,11 @@ static struct pbuf *reass_complete(struct stack *s, struct ip4_reass_entry *e, s
     }
     e->used = false;
     info->hdr = pbuf_contig(p, e->hdr_len);
-    ip4_parse(info->hdr, p->tot_len, false, &info->ip);
+    if (info->hdr == NULL || ip4_parse(info->hdr, p->tot_len, false, &info->ip) != IP4_OK) {
+        STATS_DROP(s, STATS_IP4_FRAG, lenerr);
+        pbuf_free(p);
+        return NULL;
+    }
     return p;
 }
 
@@ -213,7 +217,15 @@ struct pbuf *ip4_reass(struct pbuf *p, struct ip4_rx_info *info)
     if (!more) e->total = end;
     if (end > e->frags_end_max) e->frags_end_max = end;
 
-    /* Whole when the pieces run from 0 to the known total without a gap. */
+    /* Whole when the pieces run from 0 to the known total without a gap;
+     * the result, under the first fragment's header, must still be a
+     * datagram (at most 65535 bytes, whatever each fragment's header was). */
+    if (e->total != 0 && e->have_first && (size_t)e->hdr_len + e->total > IP4_MAX_DATAGRAM) {
+        STATS_DROP(s, STATS_IP4_FRAG, lenerr);
+        reass_free(s, e);
+        reass_rearm(s);
+        return NULL;
+    }
     if (e->total != 0 && e->have_first) {
         uint32_t next = 0;
         for (const struct ip4_frag_node *q = e->frags; q != NULL && q->start == next; q = q->next) next = q->end;

@@ -99,11 +99,16 @@ void udp_input(struct pbuf *p, const struct ip4_rx_info *info)
     /* Unicast: a connected PCB for this exact peer, else the first bound one.
      * Broadcast and multicast: every PCB that listens there gets a copy. */
     bool to_many = info->dst_broadcast || info->dst_multicast;
+    bool refused = false;
     struct udp_pcb *match = NULL;
     for (struct udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
         if (((pcb->flags & UDP_FLAGS_UDPLITE) != 0) != lite || !pcb_matches_local(pcb, info, u.dst_port)) continue;
-        /* RFC 3828 3.1: an application may refuse too little coverage. */
-        if (lite && pcb->chksum_len_rx != 0 && cov < pcb->chksum_len_rx) continue;
+        /* RFC 3828 3.1: an application may refuse too little coverage; the
+         * whole datagram (coverage field 0) is always enough. */
+        if (lite && pcb->chksum_len_rx != 0 && u.length != 0 && cov < pcb->chksum_len_rx) {
+            refused = true;
+            continue;
+        }
         if (pcb->flags & UDP_FLAGS_CONNECTED) {
             if (pcb->remote_ip.addr != info->ip.src.addr || pcb->remote_port != u.src_port) continue;
             if (!to_many) {
@@ -125,8 +130,9 @@ void udp_input(struct pbuf *p, const struct ip4_rx_info *info)
     }
     if (match == NULL) {
         STATS_INC(s, sid, drop);
-        /* RFC 1122 4.1.3.1: port unreachable, but not for broadcasts (3.2.2). */
-        icmp_dest_unreach(p, info, ICMP_DUR_PORT);
+        /* RFC 1122 4.1.3.1: port unreachable, but not for broadcasts (3.2.2),
+         * and not when a socket listens but refused the coverage (RFC 3828 3.3). */
+        if (!refused) icmp_dest_unreach(p, info, ICMP_DUR_PORT);
         pbuf_free(p);
         return;
     }
