@@ -204,7 +204,7 @@ int64_t shoal_udp_recvfrom(shoal_udp *sock, uint8_t *buf, size_t cap, uint32_t *
 /* Multicast TTL (default 1) and outgoing interface (0: the first up). */
 int shoal_udp_set_multicast(shoal_udp *sock, int ttl, int ifindex);
 /* UDP-Lite (RFC 3828): on/off, checksum coverage sent (0: whole datagram)
- * and least coverage accepted (0: whole datagram). */
+ * and least coverage accepted (0: no minimum). */
 int shoal_udp_set_lite(shoal_udp *sock, int on, int tx_coverage, int rx_min_coverage);
 /* Datagrams dropped because the receive queue was full. */
 uint64_t shoal_udp_queue_drops(const shoal_udp *sock);
