@@ -9,8 +9,10 @@
 #include "api/sockets_priv.h"
 #include "shoal/dns.h"
 
+/* Names as character arrays, not pointers: the table stays in read-only
+ * data even in position-independent code. */
 static const struct {
-    const char *name;
+    char name[8];
     uint16_t port;
 } services[] = {
     {"echo", 7}, {"discard", 9}, {"daytime", 13}, {"ftp", 21}, {"ssh", 22}, {"telnet", 23}, {"smtp", 25},

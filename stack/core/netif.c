@@ -43,6 +43,7 @@ struct netif *netif_add(struct stack *s, const struct netif_init *init)
 void netif_remove(struct netif *netif)
 {
     struct stack *s = netif->stack;
+    feat_netif_clients_stop(netif);
     if (netif->kind == NETIF_ETHERNET) etharp_flush_netif(netif);
     ip4_routes_forget_netif(s, netif);
     feat_igmp_netif_removed(netif);

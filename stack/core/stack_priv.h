@@ -92,6 +92,7 @@ struct stack {
     struct raw_pcb *raw_pcbs;
     struct tcp_pcb *tcp_pcbs;          /* every bound, listening or connected PCB */
     uint16_t tcp_next_port;
+    uint32_t tcp_ooseq_total;          /* segments held out of order, all connections */
     uint64_t tcp_isn_key[2];           /* RFC 6528 secret */
     uint64_t tcp_challenge_window_ns;  /* RFC 5961 7: start of the current second */
     /* Services with caller-owned state, attached at run time. */

@@ -11,6 +11,8 @@
 #include "shoal/ip4.h"
 #include "shoal/igmp.h"
 #include "shoal/acd.h"
+#include "shoal/dhcp.h"
+#include "shoal/autoip.h"
 #include "core/stack_priv.h"
 #include "ipv4/ip4_priv.h"
 #include "ipv4/ip4_frag_priv.h"
@@ -103,6 +105,22 @@ static inline void feat_acd_arp_input(struct netif *netif, const struct arp_repr
     acd_arp_input(netif, arp);
 #else
     (void)netif, (void)arp;
+#endif
+}
+
+/* A netif goes away: the clients that keep timers on it stop first. */
+static inline void feat_netif_clients_stop(struct netif *netif)
+{
+#if SHOAL_DHCP
+    if (netif->dhcp != NULL) dhcp_stop(netif);
+#endif
+#if SHOAL_AUTOIP
+    if (netif->autoip != NULL) autoip_stop(netif);
+#endif
+#if SHOAL_ACD
+    while (netif->acd_list != NULL) acd_remove(netif, netif->acd_list);
+#else
+    netif->acd_list = NULL;
 #endif
 }
 

@@ -193,7 +193,7 @@ void igmp_router_forward(struct pbuf *p, const struct ip4_rx_info *info)
         uint16_t old_word = rd16be(h + 8);
         h[8] = (uint8_t)(ip->ttl - 1u);
         wr16be(h + 10, chksum_adjust16(rd16be(h + 10), old_word, rd16be(h + 8)));
-        if (etharp_output(out, q, &ip->dst) == ERR_OK) STATS_INC(s, STATS_IP4, fw);
+        if (ip4_link_output(out, q, &ip->dst) == ERR_OK) STATS_INC(s, STATS_IP4, fw);
         pbuf_free(q);
     }
 }

@@ -222,14 +222,16 @@ err_t ip4_output_nexthop(struct netif *netif, struct pbuf *p, const ip4_addr_t *
         return ferr;
     }
     ip4_emit(&r, p->payload);
-    err_t err;
-    if (netif->kind == NETIF_ETHERNET)
-        err = etharp_output(netif, p, nexthop);
-    else
-        err = netif->linkoutput != NULL ? netif->linkoutput(netif, p) : ERR_IF;
+    err_t err = ip4_link_output(netif, p, nexthop);
     if (err == ERR_OK) STATS_INC(s, STATS_IP4, xmit);
     pbuf_remove_header(p, IP4_HDR_LEN);
     return err;
+}
+
+err_t ip4_link_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *nexthop)
+{
+    if (netif->kind == NETIF_ETHERNET) return etharp_output(netif, p, nexthop);
+    return netif->linkoutput != NULL ? netif->linkoutput(netif, p) : ERR_IF;
 }
 
 err_t ip4_output_opts(struct netif *netif, struct pbuf *p, const ip4_addr_t *src, const ip4_addr_t *dst,
@@ -250,8 +252,7 @@ err_t ip4_output_opts(struct netif *netif, struct pbuf *p, const ip4_addr_t *src
     memcpy(h + IP4_HDR_LEN, opts, opts_len);
     wr16be(h + 10, 0);
     wr16be(h + 10, inet_chksum(h, hlen));
-    err_t err = netif->kind == NETIF_ETHERNET ? etharp_output(netif, p, nexthop)
-                                              : (netif->linkoutput != NULL ? netif->linkoutput(netif, p) : ERR_IF);
+    err_t err = ip4_link_output(netif, p, nexthop);
     if (err == ERR_OK) STATS_INC(s, STATS_IP4, xmit);
     pbuf_remove_header(p, hlen);
     return err;

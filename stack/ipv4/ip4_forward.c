@@ -11,11 +11,12 @@
 #include "ipv4/ip4_priv.h"
 #include "ipv4/features.h"
 
-/* RFC 1812 5.3.7 / 4.2.2.11: addresses a router never forwards from or to. */
+/* RFC 1812 5.3.7 / 4.2.2.11: addresses a router never forwards from or
+ * to; RFC 3927 2.7: nor link-local 169.254/16. */
 static bool martian(const ip4_addr_t *a)
 {
     uint32_t v = ip4_addr_to_u32(*a);
-    return (v >> 24) == 0 || (v >> 24) == 127 || (v >> 28) == 0xf;
+    return (v >> 24) == 0 || (v >> 24) == 127 || (v >> 28) == 0xf || (v >> 16) == 0xa9feu;
 }
 
 void ip4_forward(struct pbuf *p, const struct ip4_rx_info *info)
@@ -85,11 +86,6 @@ void ip4_forward(struct pbuf *p, const struct ip4_rx_info *info)
     h[8] = (uint8_t)(ip->ttl - 1u);
     uint16_t new_word = rd16be(h + 8);
     wr16be(h + 10, chksum_adjust16(rd16be(h + 10), old_word, new_word));
-    err_t err;
-    if (rt.netif->kind == NETIF_ETHERNET)
-        err = etharp_output(rt.netif, p, &rt.nexthop);
-    else
-        err = rt.netif->linkoutput != NULL ? rt.netif->linkoutput(rt.netif, p) : ERR_IF;
-    if (err == ERR_OK) STATS_INC(s, STATS_IP4, fw);
+    if (ip4_link_output(rt.netif, p, &rt.nexthop) == ERR_OK) STATS_INC(s, STATS_IP4, fw);
     pbuf_free(p);
 }

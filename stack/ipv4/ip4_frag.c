@@ -276,8 +276,7 @@ err_t ip4_frag_output(struct netif *netif, struct pbuf *p, const struct ip4_repr
             src += c;
             left -= c;
         }
-        err_t err = netif->kind == NETIF_ETHERNET ? etharp_output(netif, f, nexthop)
-                                                  : (netif->linkoutput != NULL ? netif->linkoutput(netif, f) : ERR_IF);
+        err_t err = ip4_link_output(netif, f, nexthop);
         pbuf_free(f);
         if (err != ERR_OK) return err;
         STATS_INC(s, STATS_IP4_FRAG, xmit);

@@ -17,6 +17,10 @@ err_t ip4_output_opts(struct netif *netif, struct pbuf *p, const ip4_addr_t *src
                       const ip4_addr_t *nexthop, uint8_t ttl, uint8_t tos, uint8_t proto, const uint8_t *opts,
                       size_t opts_len);
 
+/* A finished IP packet to its next hop: ARP-resolved on Ethernet, straight
+ * to the driver on point-to-point links. p stays the caller's. */
+err_t ip4_link_output(struct netif *netif, struct pbuf *p, const ip4_addr_t *nexthop);
+
 /* Remove static routes through a netif that goes away. */
 void ip4_routes_forget_netif(struct stack *s, const struct netif *netif);
 

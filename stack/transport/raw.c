@@ -69,20 +69,34 @@ err_t raw_send(struct raw_pcb *pcb, struct pbuf *p)
     return raw_sendto(pcb, p, &pcb->remote_ip);
 }
 
+static bool raw_listed(const struct stack *s, const struct raw_pcb *pcb)
+{
+    if (pcb == NULL) return true;
+    for (const struct raw_pcb *q = s->raw_pcbs; q != NULL; q = q->next)
+        if (q == pcb) return true;
+    return false;
+}
+
 bool raw_input(struct pbuf *p, const struct ip4_rx_info *info)
 {
     struct stack *s = info->netif->stack;
     if (s->raw_pcbs == NULL) return false;
     /* Callbacks see the packet from its IP header on (lwIP's convention). */
     if (pbuf_add_header(p, info->ip.ihl_bytes) != ERR_OK) return false;
-    for (struct raw_pcb *pcb = s->raw_pcbs; pcb != NULL; pcb = pcb->next) {
-        if (pcb->protocol != info->ip.proto || pcb->recv == NULL) continue;
-        if (pcb->local_ip.addr != 0 && pcb->local_ip.addr != info->ip.dst.addr) continue;
-        if (pcb->connected && pcb->remote_ip.addr != info->ip.src.addr) continue;
-        if (pcb->recv(pcb->recv_arg, pcb, p, &info->ip.src)) {
-            STATS_INC(s, STATS_RAW, recv);
-            return true;
+    struct raw_pcb *pcb = s->raw_pcbs;
+    while (pcb != NULL) {
+        struct raw_pcb *next = pcb->next;
+        if (pcb->protocol == info->ip.proto && pcb->recv != NULL &&
+            (pcb->local_ip.addr == 0 || pcb->local_ip.addr == info->ip.dst.addr) &&
+            (!pcb->connected || pcb->remote_ip.addr == info->ip.src.addr)) {
+            if (pcb->recv(pcb->recv_arg, pcb, p, &info->ip.src)) {
+                STATS_INC(s, STATS_RAW, recv);
+                return true;
+            }
+            /* The callback may have removed PCBs: go on only to one still listed. */
+            if (!raw_listed(s, next)) break;
         }
+        pcb = next;
     }
     pbuf_remove_header(p, info->ip.ihl_bytes);
     return false;

@@ -34,9 +34,31 @@ const char *tcp_state_str(enum tcp_state st)
 
 /* ---- PCBs ---- */
 
+/* The PCB to give up when the pool is empty: the oldest in TIME-WAIT (its
+ * job is done, lwIP recycles it too), else the oldest half-open connection
+ * (SYN-flood resilience across listeners). */
+static struct tcp_pcb *reclaimable(struct stack *s)
+{
+    struct tcp_pcb *tw = NULL, *half = NULL;
+    for (struct tcp_pcb *q = s->tcp_pcbs; q != NULL; q = q->next) {
+        if (q->flags & TF_IN_INPUT) continue;
+        if (q->state == TCP_TIME_WAIT && (tw == NULL || q->close_at < tw->close_at)) tw = q;
+        if (q->state == TCP_SYN_RCVD && q->listener != NULL && half == NULL) half = q;
+    }
+    return tw != NULL ? tw : half;
+}
+
 struct tcp_pcb *tcp_alloc_pcb(struct stack *s)
 {
     struct tcp_pcb *pcb = pool_alloc(&s->pools[POOL_TCP_PCB]);
+    if (pcb == NULL) {
+        struct tcp_pcb *victim = reclaimable(s);
+        if (victim != NULL) {
+            if (victim->state == TCP_SYN_RCVD) s->stats.tcp_syn_evicted++;
+            tcp_enter_closed(victim, ERR_OK); /* an application still holding it hears ERR_CLSD */
+            pcb = pool_alloc(&s->pools[POOL_TCP_PCB]);
+        }
+    }
     if (pcb == NULL) {
         STATS_INC(s, STATS_TCP, memerr);
         return NULL;
@@ -92,6 +114,7 @@ void tcp_pcb_purge(struct tcp_pcb *pcb)
     free_list(pcb->stack, pcb->unsent);
     free_list(pcb->stack, pcb->unacked);
     free_list(pcb->stack, pcb->ooseq);
+    pcb->stack->tcp_ooseq_total -= pcb->ooseq_count;
     pcb->unsent = pcb->unsent_tail = pcb->unacked = pcb->ooseq = NULL;
     pcb->unacked_tail = NULL;
     pcb->ooseq_count = 0;
@@ -267,6 +290,10 @@ struct tcp_pcb *tcp_listen_with_backlog(struct tcp_pcb *pcb, uint8_t backlog)
 {
     if (pcb == NULL || pcb->state != TCP_CLOSED) return NULL;
     if (pcb->local_port == 0 && tcp_bind(pcb, &pcb->local_ip, 0) != ERR_OK) return NULL;
+    /* A backlog beyond the PCB pool could never be filled: clamp it so that
+     * half-open connections cannot take every PCB. */
+    uint32_t max_backlog = pcb->stack->cfg.tcp_pcb_count > 1 ? pcb->stack->cfg.tcp_pcb_count - 1u : 1u;
+    if (backlog > max_backlog) backlog = (uint8_t)max_backlog;
     pcb->backlog = backlog > 0 ? backlog : 1;
     tcp_set_state(pcb, TCP_LISTEN);
     list_pcb(pcb);
@@ -409,7 +436,10 @@ err_t tcp_write(struct tcp_pcb *pcb, const void *data, size_t len, uint8_t apifl
     struct tcp_seg *head = NULL, *tail = NULL;
     size_t fill = 0;
     struct tcp_seg *last = pcb->unsent_tail;
+    /* Only a segment never sent may grow (after a timeout, sent ones wait in
+     * unsent again). */
     if (last != NULL && !(last->flags & (TCP_SYN | TCP_FIN)) && last->rtx_count == 0 && last->len < seg_max &&
+        seq_geq(last->seq, pcb->snd_max) &&
         last->p != NULL && last->p->next == NULL)
         fill = SHOAL_MIN(SHOAL_MIN(seg_max - last->len, pbuf_tailroom(last->p)), len);
     uint32_t seq = pcb->snd_lbb + (uint32_t)fill;
@@ -742,10 +772,12 @@ static void rto_expired(struct tcp_pcb *pcb, uint64_t now)
     tcp_rto_backoff(pcb); /* RFC 6298 5.5 */
     tcp_cc_on_rto(pcb);   /* RFC 5681 3.1 eq. 4; loss window of one segment */
     /* Go back to snd_una: everything outstanding is sent again, in order, as
-     * the congestion window allows; what the peer SACKed is skipped (RFC
-     * 6675 5.1 lets the sender keep using the scoreboard). */
+     * the congestion window allows. SACK marks are dropped (RFC 2018 8): the
+     * receiver may have reneged, and a skipped segment must never be the one
+     * that holds snd_una back. */
     struct tcp_seg *last = pcb->unacked;
     for (struct tcp_seg *q = pcb->unacked; q != NULL; q = q->next) {
+        q->sacked = false;
         q->lost = false;
         q->rtx_in_recovery = false;
         last = q;

@@ -192,7 +192,10 @@ static void ooseq_insert(struct tcp_pcb *pcb, struct seg_in *in)
         s->stats.tcp_ooseq_dropped++;
         return;
     }
-    if (pcb->ooseq_count >= s->cfg.tcp_ooseq_max) {
+    /* Bounded per connection, and across the instance to a quarter of the
+     * pbuf pool, so that held segments can never starve reception (the
+     * segment that fills the gap must still be receivable). */
+    if (pcb->ooseq_count >= s->cfg.tcp_ooseq_max || s->tcp_ooseq_total >= s->cfg.pbuf_count / 4u) {
         s->stats.tcp_ooseq_dropped++;
         return;
     }
@@ -211,6 +214,7 @@ static void ooseq_insert(struct tcp_pcb *pcb, struct seg_in *in)
     seg->next = *pp;
     *pp = seg;
     pcb->ooseq_count++;
+    s->tcp_ooseq_total++;
 }
 
 /* ---- delivery ---- */
@@ -281,6 +285,7 @@ static void receive_text(struct tcp_pcb *pcb, struct seg_in *in)
         struct tcp_seg *seg = pcb->ooseq;
         pcb->ooseq = seg->next;
         pcb->ooseq_count--;
+        s->tcp_ooseq_total--;
         uint32_t end = seg->seq + seg->len;
         if (seq_gt(end, pcb->rcv_nxt)) {
             uint32_t skip = pcb->rcv_nxt - seg->seq;
@@ -310,7 +315,7 @@ static void receive_text(struct tcp_pcb *pcb, struct seg_in *in)
 /* ---- ACK processing (RFC 9293 3.10.7.4, fifth check) ---- */
 
 /* Drop acknowledged segments from the queue heads; returns payload bytes freed. */
-static uint32_t release_acked(struct tcp_pcb *pcb, struct tcp_seg **head, uint32_t ack, bool *timed_ok)
+static uint32_t release_acked(struct tcp_pcb *pcb, struct tcp_seg **head, uint32_t ack)
 {
     struct stack *s = pcb->stack;
     uint32_t freed = 0;
@@ -320,7 +325,6 @@ static uint32_t release_acked(struct tcp_pcb *pcb, struct tcp_seg **head, uint32
         if (seq_leq(end, ack)) {
             *head = seg->next;
             freed += seg->len;
-            if (seg->rtx_count > 0) *timed_ok = false;
             tcp_seg_free(s, seg);
             continue;
         }
@@ -378,15 +382,13 @@ static bool process_ack(struct tcp_pcb *pcb, struct seg_in *in)
 
     uint32_t scaled_wnd = (uint32_t)r->wnd << pcb->snd_wscale;
     if (seq_gt(ack, pcb->snd_una)) {
-        uint32_t acked = ack - pcb->snd_una;
-        bool timed_ok = true;
         if (pcb->rtt_timing && seq_gt(ack, pcb->rtt_seq)) {
             tcp_rtt_sample(pcb, now - pcb->rtt_start_ns);
             pcb->rtt_timing = false;
         }
-        uint32_t freed = release_acked(pcb, &pcb->unacked, ack, &timed_ok);
+        uint32_t freed = release_acked(pcb, &pcb->unacked, ack);
         if (pcb->unacked == NULL) pcb->unacked_tail = NULL;
-        freed += release_acked(pcb, &pcb->unsent, ack, &timed_ok);
+        freed += release_acked(pcb, &pcb->unsent, ack);
         if (pcb->unsent == NULL) pcb->unsent_tail = NULL;
         pcb->snd_una = ack;
         if (seq_lt(pcb->snd_nxt, ack)) pcb->snd_nxt = ack;
@@ -397,9 +399,8 @@ static bool process_ack(struct tcp_pcb *pcb, struct seg_in *in)
         /* Only data grows the window: the SYN's and FIN's octets do not
          * (RFC 5681 3.1, RFC 3390 1: the handshake leaves IW as it is). */
         tcp_cc_on_ack(pcb, freed, ack);
-        (void)acked;
         /* RFC 6298 5.2 / 5.3 */
-        pcb->rtx_at = pcb->snd_una == pcb->snd_max ? SHOAL_TIME_NEVER : now + pcb->rto_ns;
+        pcb->rtx_at = pcb->unacked == NULL ? SHOAL_TIME_NEVER : now + pcb->rto_ns;
         pcb->persist_backoff = 0;
         if (freed > 0 && pcb->sent != NULL) {
             pcb->flags |= TF_IN_INPUT;

@@ -316,7 +316,10 @@ static bool can_send_new(struct tcp_pcb *pcb, const struct tcp_seg *seg)
     }
     /* Nagle (RFC 9293 3.7.4) with sender SWS avoidance: a short segment waits
      * while data is outstanding, unless it carries FIN or Nagle is off. */
-    if (seg->len < tcp_full_seg(pcb) && !(seg->flags & TCP_FIN) && pcb->snd_nxt != pcb->snd_una && !(pcb->flags & TF_NODELAY))
+    /* Only the last queued segment can be the short one Nagle holds: a short
+     * segment with more data queued behind it goes (as in lwIP). */
+    if (seg->len < tcp_full_seg(pcb) && seg->next == NULL && !(seg->flags & TCP_FIN) &&
+        pcb->snd_nxt != pcb->snd_una && !(pcb->flags & TF_NODELAY))
         return false;
     return true;
 }
@@ -346,12 +349,6 @@ err_t tcp_output(struct tcp_pcb *pcb)
         struct tcp_seg *seg = pcb->unsent;
         if (!synced && !(seg->flags & TCP_SYN)) break;
         bool rtx = seq_lt(seg->seq, pcb->snd_max);
-        if (rtx && seg->sacked) {
-            /* Going back after a timeout: the peer holds this one already. */
-            pcb->snd_nxt = seg->seq + tcp_seg_seqlen(seg);
-            move_to_unacked(pcb, seg);
-            continue;
-        }
         if (!can_send_new(pcb, seg)) break;
         tcp_send_seg(pcb, seg, rtx);
         pcb->snd_nxt = seg->seq + tcp_seg_seqlen(seg);

@@ -32,6 +32,8 @@ void udp_emit(const struct udp_repr *r, uint8_t *p)
 
 /* ---- input ---- */
 
+static bool is_listed(const struct udp_pcb *pcb);
+
 static bool pcb_matches_local(const struct udp_pcb *pcb, const struct ip4_rx_info *info, uint16_t dst_port)
 {
     if (pcb->local_port != dst_port) return false;
@@ -124,6 +126,11 @@ void udp_input(struct pbuf *p, const struct ip4_rx_info *info)
                 match->recv(match->recv_arg, match, copy, &info->ip.src, u.src_port);
             } else {
                 STATS_INC(s, sid, memerr);
+            }
+            /* The callback may have removed PCBs: stop at one that is gone. */
+            if (!is_listed(pcb)) {
+                match = NULL;
+                break;
             }
         }
         if (match == NULL || to_many) match = pcb;

@@ -107,6 +107,12 @@
 #ifndef SHOAL_ACD
 #define SHOAL_ACD 1          /* RFC 5227 conflict detection (ipv4/acd.c) */
 #endif
+#ifndef SHOAL_DHCP
+#define SHOAL_DHCP 1         /* DHCP client (ipv4/dhcp.c, ipv4/dhcp_msg.c) */
+#endif
+#ifndef SHOAL_AUTOIP
+#define SHOAL_AUTOIP 1       /* RFC 3927 link-local addresses (ipv4/autoip.c) */
+#endif
 /* Names of the counters ("ip4.chkerr") as one table, for hosts that list
  * them; small targets read counters by index and may leave the table out. */
 #ifndef SHOAL_STATS_NAMES
