@@ -74,6 +74,7 @@ struct stack {
     struct ip4_route_entry *routes;   /* cfg.route_count entries */
     struct ip4_reass_entry *reass;    /* cfg.ip4_reass_max entries */
     struct igmp_group *igmp;          /* cfg.igmp_groups entries */
+    uint64_t igmp_v1_router_until_ns[IGMP_ROUTER_MAX_IFS]; /* RFC 2236 4: per netif index, v1 querier heard until */
     struct stack_timer igmp_timer;
     struct igmp_router igmp_rt;       /* querier and memberships, when forwarding */
     struct stack_timer reass_timer;

@@ -31,8 +31,20 @@ static struct igmp_group *find_group(struct stack *s, uint8_t netif_idx, const i
     return NULL;
 }
 
+/* RFC 2236 4: Version 1 Router Present Timeout, 400 s. */
+#define IGMP_V1_ROUTER_PRESENT_NS (400u * SHOAL_NS_PER_S)
+
+static bool v1_router_present(const struct netif *netif)
+{
+    const struct stack *s = netif->stack;
+    return netif->index >= 1 && netif->index <= IGMP_ROUTER_MAX_IFS &&
+           s->igmp_v1_router_until_ns[netif->index - 1] > s->platform.now_ns(s->platform.ctx);
+}
+
 static void send_msg(struct netif *netif, uint8_t type, const ip4_addr_t *group, const ip4_addr_t *dst)
 {
+    /* With a v1 router on the link, reports are Version 1 (RFC 2236 4). */
+    if (type == IGMP_V2_MEMBERSHIP_REPORT && v1_router_present(netif)) type = IGMP_V1_MEMBERSHIP_REPORT;
     struct stack *s = netif->stack;
     struct pbuf *p = pbuf_alloc(s, PBUF_IP, IGMP_MSG_LEN);
     if (p == NULL) {
@@ -135,9 +147,11 @@ err_t igmp_leavegroup_netif(struct netif *netif, const ip4_addr_t *group)
     struct igmp_group *g = find_group(s, netif->index, group);
     if (g == NULL) return ERR_VAL;
     if (--g->use > 0) return ERR_OK;
-    /* RFC 2236 3: Leave only if we were the last host to report. */
+    /* RFC 2236 3: Leave only if we were the last host to report, and (4)
+     * never while a v1 router is present. */
     ip4_addr_t all_routers = ip4_addr_make(224, 0, 0, 2);
-    if (g->last_reporter && netif_is_up(netif)) send_msg(netif, IGMP_LEAVE_GROUP, group, &all_routers);
+    if (g->last_reporter && netif_is_up(netif) && !v1_router_present(netif))
+        send_msg(netif, IGMP_LEAVE_GROUP, group, &all_routers);
     memset(g, 0, sizeof(*g));
     rearm(s);
     return ERR_OK;
@@ -173,6 +187,8 @@ void igmp_input(struct pbuf *p, const struct ip4_rx_info *info)
     igmp_router_input(netif, m[0], &group, &info->ip.src);
     switch (m[0]) {
     case IGMP_MEMBERSHIP_QUERY: {
+        if (m[1] == 0 && netif->index >= 1 && netif->index <= IGMP_ROUTER_MAX_IFS) /* a v1 query (RFC 2236 4) */
+            s->igmp_v1_router_until_ns[netif->index - 1] = stack_now(s) + IGMP_V1_ROUTER_PRESENT_NS;
         uint32_t max_ds = m[1] != 0 ? m[1] : IGMP_V1_MAX_RESP_DS;
         uint64_t max_ns = (uint64_t)max_ds * 100u * SHOAL_NS_PER_MS;
         if (group.addr == 0) {

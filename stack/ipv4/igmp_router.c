@@ -158,9 +158,10 @@ void igmp_router_input(struct netif *netif, uint8_t type, const ip4_addr_t *grou
         break;
     }
     case IGMP_LEAVE_GROUP: {
-        /* RFC 2236 7: ask whether members remain; forget them if none answer. */
+        /* RFC 2236 7: the querier asks whether members remain and forgets them
+         * if none answer; a non-querier leaves that to the querier. */
         struct igmp_rt_member *m = find_member(s, netif->index, group);
-        if (m == NULL) return;
+        if (m == NULL || s->igmp_rt.querier[netif->index - 1].other_querier_until_ns > now) return;
         m->gsq_left = LAST_MEMBER_QUERY_COUNT;
         m->gsq_next_ns = now;
         uint64_t until = now + LAST_MEMBER_QUERY_COUNT * LAST_MEMBER_QUERY_NS;

@@ -486,12 +486,6 @@ def test_group_across_router_between_stacks(sim):
 
 # ============================================ IGMPv1 compatibility, non-querier
 
-V1_COMPAT_GAP = pytest.mark.xfail(strict=True, reason=(
-    "not implemented in stack/ipv4/igmp.c: no IGMPv1 Router Present state "
-    "(RFC 2236 4): reports stay Version 2 after a v1 query and Leaves are still sent"))
-
-
-@V1_COMPAT_GAP
 def test_v1_router_present_v1_reports_no_leave(host):
     """RFC 2236 4: after a Version 1 query (Max Resp 0) a host answers with
     Version 1 Membership Reports and sends no Leave until it has heard no v1
@@ -505,12 +499,6 @@ def test_v1_router_present_v1_reports_no_leave(host):
     assert igmp_sent(host.run("1s")) == []
 
 
-NON_QUERIER_GAP = pytest.mark.xfail(strict=True, reason=(
-    "stack/ipv4/igmp_router.c acts on a Leave also as a non-querier (RFC 2236 "
-    "3/7: only the querier sends group-specific queries; non-queriers ignore Leave)"))
-
-
-@NON_QUERIER_GAP
 def test_non_querier_sends_no_group_specific_query(router):
     """RFC 2236 7: a router that lost the querier election sends no queries,
     group-specific ones included, and keeps the membership when it hears a
