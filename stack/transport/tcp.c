@@ -387,8 +387,11 @@ void tcp_accept_child(struct tcp_pcb *child)
     if (lpcb == NULL) return;
     child->listener = NULL;
     if (lpcb->children > 0) lpcb->children--;
-    err_t err = ERR_ABRT;
-    if (lpcb->accept != NULL) err = lpcb->accept(lpcb->arg, child, ERR_OK);
+    if (lpcb->accept == NULL) {
+        tcp_abort(child); /* nobody to take it: reset rather than leak it */
+        return;
+    }
+    err_t err = lpcb->accept(lpcb->arg, child, ERR_OK);
     if (err != ERR_OK && err != ERR_ABRT) tcp_abort(child);
     /* ERR_ABRT: the application aborted child itself. */
 }
@@ -645,7 +648,7 @@ err_t tcp_close(struct tcp_pcb *pcb)
     default: break;
     }
     /* RFC 1122 4.2.2.13: closing with unread data resets the connection. */
-    if (pcb->rcv_unread > 0 || pcb->ooseq != NULL) {
+    if (pcb->rcv_unread > 0) {
         tcp_rst_pcb(pcb);
         tcp_pcb_free(pcb);
         return ERR_OK;

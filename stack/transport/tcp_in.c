@@ -489,6 +489,16 @@ static void established_input(struct tcp_pcb *pcb, struct seg_in *in)
         STATS_INC(s, STATS_TCP, drop);
         return;
     }
+    /* RFC 9293 3.10.7.4: with our window at zero no data is acceptable, but
+     * the ACK (and RST) of a segment at RCV.NXT still counts: keep the
+     * header, drop the text, and answer with the (still zero) window. */
+    if (seq_leq(pcb->rcv_adv, pcb->rcv_nxt) && r->seq == pcb->rcv_nxt && (in->len > 0 || (r->flags & TCP_FIN))) {
+        if (in->p != NULL) pbuf_free(in->p);
+        in->p = NULL;
+        in->len = 0;
+        r->flags &= (uint8_t)~TCP_FIN;
+        pcb->flags |= TF_ACK_NOW;
+    }
     /* First: the sequence number. */
     if (!seq_acceptable(pcb, in)) {
         if (!(r->flags & TCP_RST)) {
@@ -500,7 +510,9 @@ static void established_input(struct tcp_pcb *pcb, struct seg_in *in)
     }
     /* RFC 7323 4.3: remember the timestamp to echo. */
     if (pcb->ts_ok && r->has_ts && seq_leq(r->seq, pcb->last_ack_sent)) pcb->ts_recent = r->ts_val;
-    /* Second: RST (RFC 5961 3.2). */
+    /* Second: RST (RFC 5961 3.2). RFC 1337: TIME-WAIT ignores RSTs, so an
+     * old duplicate cannot cut the wait short. */
+    if ((r->flags & TCP_RST) && pcb->state == TCP_TIME_WAIT) return;
     if (r->flags & TCP_RST) {
         if (r->seq != pcb->rcv_nxt) {
             tcp_send_challenge_ack(pcb);
