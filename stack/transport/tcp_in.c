@@ -183,7 +183,7 @@ static void ooseq_insert(struct tcp_pcb *pcb, struct seg_in *in)
     /* Already held entirely: nothing new. */
     if (*pp != NULL && seq_leq((*pp)->seq, seq) && seq_leq(end, (*pp)->seq + tcp_seg_seqlen(*pp))) {
         pcb->sack_recent_left = (*pp)->seq;
-        (*pp)->sent_ns = ++pcb->ooseq_arrivals;
+        (*pp)->arrival = ++pcb->ooseq_arrivals;
         return;
     }
     /* Keep it simple and safe: a segment overlapping a held one is not kept
@@ -210,7 +210,7 @@ static void ooseq_insert(struct tcp_pcb *pcb, struct seg_in *in)
     seg->seq = seq;
     seg->len = in->len;
     seg->flags = (uint8_t)(in->r.flags & TCP_FIN);
-    seg->sent_ns = ++pcb->ooseq_arrivals; /* for receive queues: arrival order */
+    seg->arrival = ++pcb->ooseq_arrivals;
     seg->next = *pp;
     *pp = seg;
     pcb->ooseq_count++;

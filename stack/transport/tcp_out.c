@@ -44,10 +44,10 @@ static uint8_t fill_sack_blocks(const struct tcp_pcb *pcb, struct tcp_sack_block
         uint32_t left = s->seq, right = s->seq + tcp_seg_seqlen(s);
         if (n > 0 && all[n - 1].right == left) {
             all[n - 1].right = right;
-            if (s->sent_ns > recency[n - 1]) recency[n - 1] = s->sent_ns;
+            if (s->arrival > recency[n - 1]) recency[n - 1] = s->arrival;
         } else if (n < (uint8_t)(sizeof(all) / sizeof(all[0]))) {
             all[n] = (struct tcp_sack_block){left, right};
-            recency[n] = s->sent_ns;
+            recency[n] = s->arrival;
             n++;
         } else {
             break;

@@ -98,7 +98,10 @@ struct tcp_seg {
     uint8_t rtx_count;
     bool sum_valid;      /* `sum` is the payload's partial checksum */
     uint32_t sum;
-    uint64_t sent_ns;
+    union {
+        uint64_t sent_ns;  /* send queues: when it last went out */
+        uint64_t arrival;  /* out-of-order queue: arrival number, for SACK recency */
+    };
 };
 /* Payload bytes in a full-sized segment: the MSS less fixed options. */
 static inline uint32_t tcp_full_seg(const struct tcp_pcb *pcb);
@@ -166,7 +169,7 @@ struct tcp_pcb {
     struct tcp_seg *unacked_tail; /* last of unacked, or NULL: unknown */
     uint32_t ooseq_count;
     uint32_t sack_recent_left;  /* block holding the latest out-of-order arrival */
-    uint64_t ooseq_arrivals;    /* counts arrivals; an ooseq segment's sent_ns holds its number */
+    uint64_t ooseq_arrivals;    /* numbers out-of-order arrivals (tcp_seg.arrival) */
 
     /* RTT and RTO (RFC 6298) */
     uint64_t srtt_ns, rttvar_ns, rto_ns;
