@@ -324,6 +324,45 @@ static bool can_send_new(struct tcp_pcb *pcb, const struct tcp_seg *seg)
     return true;
 }
 
+/* RFC 9293 3.8.6.2.1: when the peer's window holds less than the head
+ * segment but at least half the largest window it ever offered, send what
+ * fits: cut the segment in two (the tail keeps PSH and FIN). Returns true
+ * when the head now fits. All or nothing on a pool shortage. */
+static bool split_to_window(struct tcp_pcb *pcb, struct tcp_seg *seg)
+{
+    struct stack *s = pcb->stack;
+    if (seg->len == 0 || (seg->flags & TCP_SYN) || seq_lt(seg->seq, pcb->snd_max) || seg->p == NULL) return false;
+    uint32_t right = pcb->snd_una + pcb->snd_wnd;
+    if (!seq_gt(right, seg->seq)) return false;
+    uint32_t fits = right - seg->seq;
+    if (fits >= seg->len || fits < pcb->max_snd_wnd / 2u) return false;
+    uint32_t rest = seg->len - fits;
+    struct tcp_seg *tail = pool_alloc(&s->pools[POOL_TCP_SEG]);
+    struct pbuf *p = tail != NULL ? pbuf_alloc(s, PBUF_TRANSPORT, rest) : NULL;
+    if (p == NULL) {
+        if (tail != NULL) pool_free(&s->pools[POOL_TCP_SEG], tail);
+        return false;
+    }
+    memset(tail, 0, sizeof(*tail));
+    size_t off = 0;
+    for (struct pbuf *q = p; q != NULL; q = q->next) {
+        pbuf_copy_partial(seg->p, q->payload, q->len, fits + off);
+        off += q->len;
+    }
+    pbuf_realloc(seg->p, fits);
+    tail->p = p;
+    tail->seq = seg->seq + fits;
+    tail->len = rest;
+    tail->flags = (uint8_t)(seg->flags & (TCP_PSH | TCP_FIN));
+    seg->flags &= (uint8_t)~(TCP_PSH | TCP_FIN);
+    seg->len = fits;
+    seg->sum_valid = false; /* both halves are summed when sent */
+    tail->next = seg->next;
+    seg->next = tail;
+    if (pcb->unsent_tail == seg) pcb->unsent_tail = tail;
+    return true;
+}
+
 err_t tcp_output(struct tcp_pcb *pcb)
 {
     if (pcb->state == TCP_TIME_WAIT && (pcb->flags & TF_ACK_NOW)) tcp_send_ack(pcb);
@@ -349,7 +388,7 @@ err_t tcp_output(struct tcp_pcb *pcb)
         struct tcp_seg *seg = pcb->unsent;
         if (!synced && !(seg->flags & TCP_SYN)) break;
         bool rtx = seq_lt(seg->seq, pcb->snd_max);
-        if (!can_send_new(pcb, seg)) break;
+        if (!can_send_new(pcb, seg) && !(split_to_window(pcb, seg) && can_send_new(pcb, seg))) break;
         tcp_send_seg(pcb, seg, rtx);
         pcb->snd_nxt = seg->seq + tcp_seg_seqlen(seg);
         pcb->snd_max = seq_max(pcb->snd_max, pcb->snd_nxt);
