@@ -11,7 +11,8 @@
  * Socket descriptors start at SHOAL_POSIX_FD_BASE so that they never look
  * like the process's own files; read, write, close and fcntl on other
  * descriptors go to the real functions. Time (sleep, usleep, nanosleep,
- * clock_gettime, gettimeofday) is the virtual clock.
+ * clock_gettime, gettimeofday) is the virtual clock (outside a task they
+ * fail with EPERM: there is no simulation clock to read).
  *
  * Define SHOAL_POSIX_NO_MACROS to get the declarations without the mapping.
  */

@@ -1,7 +1,6 @@
 /* Clock and run loop of the simulation; see sim.h. */
 #include "sim.h"
 #include "node.h"
-#include "realtime.h"
 
 #include <stdlib.h>
 
@@ -26,7 +25,7 @@ void sim_free(struct sim *sim)
     free(sim->nodes);
     name_table_destroy(&sim->node_names);
     free(sim->scratch);
-    sim_realtime_free(sim->realtime);
+    if (sim->pacer != NULL) sim->pacer->free(sim);
     free(sim);
 }
 
@@ -47,8 +46,8 @@ static inline void run_one(struct sim *sim)
 
 void sim_run_until(struct sim *sim, uint64_t until_ns)
 {
-    if (sim->realtime != NULL) { /* a TAP is attached: keep pace with the wall */
-        sim_realtime_run_until(sim, until_ns);
+    if (sim->pacer != NULL) { /* e.g. a TAP is attached: keep pace with the wall */
+        sim->pacer->run_until(sim, until_ns);
         return;
     }
     while (sim->queue.len != 0 && eq_peek_time(&sim->queue) <= until_ns) run_one(sim);
@@ -57,7 +56,7 @@ void sim_run_until(struct sim *sim, uint64_t until_ns)
 
 int sim_step(struct sim *sim, uint64_t limit_ns)
 {
-    if (sim->realtime != NULL) return sim_realtime_step(sim, limit_ns);
+    if (sim->pacer != NULL) return sim->pacer->step(sim, limit_ns);
     return sim_step_virtual(sim, limit_ns);
 }
 

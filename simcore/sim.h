@@ -15,7 +15,17 @@
 #include "name_table.h"
 
 struct sim_node;
+struct sim;
 struct sim_realtime;
+
+/* Something outside the simulation that the clock must keep pace with
+ * (links/realtime.c: the wall clock, once a TAP bridge is attached) takes
+ * over running; the engine itself never reads a clock. */
+struct sim_pacer {
+    int (*step)(struct sim *sim, uint64_t limit_ns);
+    void (*run_until)(struct sim *sim, uint64_t until_ns);
+    void (*free)(struct sim *sim);
+};
 
 struct sim {
     uint64_t now_ns;
@@ -29,8 +39,10 @@ struct sim {
     bool log_enabled;          /* stack log lines to stderr (env SHOAL_LOG) */
     uint8_t *scratch;          /* flattening buffer for chained frames */
     size_t scratch_cap;
-    /* Realtime mode (realtime.h): NULL, and the wall clock never read,
-     * unless a host descriptor such as a TAP is attached. */
+    /* Pacing (NULL: pure virtual time), and the realtime pacer's state
+     * (links/realtime.h), set only once a host descriptor such as a TAP is
+     * attached. */
+    const struct sim_pacer *pacer;
     struct sim_realtime *realtime;
 };
 
@@ -52,8 +64,8 @@ void sim_run_until(struct sim *sim, uint64_t until_ns);
  * instant while it runs) if it is <= limit_ns and return 1; otherwise move
  * the clock to limit_ns and return 0. */
 int sim_step(struct sim *sim, uint64_t limit_ns);
-/* sim_step() in pure virtual time, whatever the mode (realtime.c paces
- * its calls to this). */
+/* sim_step() in pure virtual time, whatever the pacer (which paces its
+ * calls to this). */
 int sim_step_virtual(struct sim *sim, uint64_t limit_ns);
 
 static inline uint64_t sim_next_event(const struct sim *sim) { return eq_peek_time(&sim->queue); }

@@ -532,7 +532,10 @@ int shoal_posix_nanosleep(const struct timespec *req, struct timespec *rem)
 
 int shoal_posix_clock_gettime(clockid_t clk, struct timespec *ts)
 {
-    if (task_self() == NULL) return clock_gettime(clk, ts);
+    /* Outside a task no simulation is running, so there is no clock to read;
+     * simcore never reads the wall clock (determinism). */
+    (void)clk;
+    if (task_self() == NULL) return fail(-EPERM);
     if (ts == NULL) return fail(-EFAULT);
     /* Every clock reads the virtual one (the epoch is the simulation's start). */
     uint64_t now = task_now_ns();
@@ -544,7 +547,7 @@ int shoal_posix_clock_gettime(clockid_t clk, struct timespec *ts)
 int shoal_posix_gettimeofday(struct timeval *tv, void *tz)
 {
     (void)tz;
-    if (task_self() == NULL) return gettimeofday(tv, NULL);
+    if (task_self() == NULL) return fail(-EPERM); /* as shoal_posix_clock_gettime */
     if (tv == NULL) return fail(-EFAULT);
     uint64_t now = task_now_ns();
     tv->tv_sec = (time_t)(now / 1000000000ull);

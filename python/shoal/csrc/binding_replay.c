@@ -1,6 +1,6 @@
 /*
  * binding.h's pcap replay and TAP bridge (links/pcap_replay.c, links/tap.c,
- * simcore/realtime.c).
+ * links/realtime.c).
  */
 #include "binding_internal.h"
 

@@ -1,6 +1,6 @@
-/* Realtime pacing of the virtual clock; see realtime.h. The only place in
- * simcore that reads the wall clock, and only once a host descriptor (a
- * TAP) is attached. */
+/* Realtime pacing of the virtual clock; see realtime.h. It lives beside
+ * the TAP bridge, not in simcore: the engine never reads a clock, and this
+ * reads the wall only once a host descriptor (a TAP) is attached. */
 /* ppoll and clock_gettime are POSIX/GNU, hidden by strict C11. */
 #define _GNU_SOURCE
 #include "realtime.h"
@@ -29,11 +29,24 @@ static uint64_t wall_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static void realtime_free(struct sim *sim)
+{
+    free(sim->realtime);
+    sim->realtime = NULL;
+}
+
+static const struct sim_pacer realtime_pacer = {
+    .step = sim_realtime_step,
+    .run_until = sim_realtime_run_until,
+    .free = realtime_free,
+};
+
 int sim_realtime_watch(struct sim *sim, int fd, sim_io_fn fn, void *arg)
 {
     if (sim->realtime == NULL) {
         sim->realtime = calloc(1, sizeof(*sim->realtime));
         if (sim->realtime == NULL) return -1;
+        sim->pacer = &realtime_pacer;
     }
     struct sim_realtime *rt = sim->realtime;
     if (rt->count >= SIM_REALTIME_MAX_FDS) return -1;
@@ -44,7 +57,6 @@ int sim_realtime_watch(struct sim *sim, int fd, sim_io_fn fn, void *arg)
     return 0;
 }
 
-void sim_realtime_free(struct sim_realtime *rt) { free(rt); }
 
 /* The virtual time the wall clock says it is now. target_ns is the time
  * the simulation is heading for (its next event or its limit): if that is

@@ -38,12 +38,9 @@ int sim_realtime_watch(struct sim *sim, int fd, sim_io_fn fn, void *arg);
 
 static inline bool sim_is_realtime(const struct sim *sim) { return sim->realtime != NULL; }
 
-/* The realtime versions of sim_step() and sim_run_until() (sim.c calls
- * them when realtime mode is on). */
+/* The realtime versions of sim_step() and sim_run_until(), the pacer that
+ * sim_realtime_watch() installs (sim.c calls them through it). */
 int sim_realtime_step(struct sim *sim, uint64_t limit_ns);
 void sim_realtime_run_until(struct sim *sim, uint64_t until_ns);
-
-/* sim_free() calls this. */
-void sim_realtime_free(struct sim_realtime *rt);
 
 #endif
