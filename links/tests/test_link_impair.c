@@ -13,46 +13,13 @@
 #include <string.h>
 
 #include "../../stack/tests/check.h"
+#include "link_test_pair.h"
 #include "eth_p2p.h"
 #include "node.h"
 #include "shoal/netif.h"
 
 #define MS 1000000u
 #define US 1000u
-
-struct pair {
-    struct sim *sim;
-    struct sim_node *x;
-    struct sim_node *y;
-    struct link *link;
-};
-
-static void pair_new(struct pair *p, uint64_t seed, const struct eth_p2p_params *params, const char *pcap)
-{
-    int err = 0;
-    p->sim = sim_new(seed);
-    p->x = sim_node_new_raw(p->sim, "x", &err);
-    p->y = sim_node_new_raw(p->sim, "y", &err);
-    p->link = eth_p2p_new(p->sim, p->x, p->y, "x-y", params, pcap, &err);
-    CHECK(p->link != NULL);
-}
-
-static void pair_free(struct pair *p)
-{
-    link_free(p->link);
-    sim_free(p->sim);
-}
-
-static uint64_t counter(const struct link *l, const char *want)
-{
-    const char *name;
-    uint64_t v;
-    for (int i = 0; link_stat(l, i, &name, &v); i++)
-        if (strcmp(name, want) == 0) return v;
-    fprintf(stderr, "no counter %s\n", want);
-    CHECK(!"no such counter");
-    return 0;
-}
 
 /* A frame carrying a 16-bit sequence number after the header, the rest a
  * fixed pattern so that corruption is visible. */
