@@ -11,6 +11,12 @@
 #include "ipv4/ip4_priv.h"
 #include "ipv4/igmp_priv.h"
 #include "ipv4/features.h"
+#if SHOAL_IPV6
+#include "shoal/ip6.h"
+#include "ipv6/ip6_priv.h"
+#include "ipv6/nd6_priv.h"
+#include "ipv6/mld6_priv.h"
+#endif
 
 struct netif *netif_add(struct stack *s, const struct netif_init *init)
 {
@@ -33,6 +39,12 @@ struct netif *netif_add(struct stack *s, const struct netif_init *init)
     if (init->hwaddr_len) memcpy(n->hwaddr, init->hwaddr, init->hwaddr_len);
     n->hwaddr_len = init->hwaddr_len;
     if (init->kind == NETIF_ETHERNET) n->flags |= NETIF_FLAG_BROADCAST;
+    /* RFC 4861 10 defaults until a router says otherwise. */
+    n->nd6.cur_hop_limit = 64;
+    n->nd6.link_mtu = n->mtu;
+    n->nd6.base_reachable_ms = 30000;
+    n->nd6.reachable_ms = 30000;
+    n->nd6.retrans_ms = 1000;
     /* Append, so that iteration follows creation order (deterministic). */
     struct netif **pp = &s->netifs;
     while (*pp != NULL) pp = &(*pp)->next;
@@ -47,6 +59,11 @@ void netif_remove(struct netif *netif)
     if (netif->kind == NETIF_ETHERNET) etharp_flush_netif(netif);
     ip4_routes_forget_netif(s, netif);
     feat_igmp_netif_removed(netif);
+#if SHOAL_IPV6
+    nd6_netif_cleanup(netif);
+    mld6_netif_cleanup(netif);
+    ip6_routes_forget_netif(s, netif);
+#endif
     for (struct netif **pp = &s->netifs; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == netif) {
             *pp = netif->next;
@@ -71,6 +88,10 @@ static void set_flags(struct netif *netif, uint8_t flags)
     bool is_up = netif_is_up(netif);
     if (!was_up && is_up) announce(netif);
     if (was_up && !is_up && netif->kind == NETIF_ETHERNET) etharp_flush_netif(netif);
+#if SHOAL_IPV6
+    if (!was_up && is_up) nd6_netif_up(netif);
+    if (was_up && !is_up) nd6_netif_cleanup(netif);
+#endif
 }
 
 void netif_set_up(struct netif *netif) { set_flags(netif, (uint8_t)(netif->flags | NETIF_FLAG_UP)); }
@@ -101,7 +122,16 @@ err_t netif_input(struct netif *netif, struct pbuf *p)
     p->if_idx = netif->index;
     switch (netif->kind) {
     case NETIF_ETHERNET: return ethernet_input(p, netif);
-    case NETIF_POINT_TO_POINT: ip4_input(p, netif); return ERR_OK;
+    case NETIF_POINT_TO_POINT:
+#if SHOAL_IPV6
+        /* No link header says which IP: the version nibble does. */
+        if (p->len > 0 && (p->payload[0] >> 4) == 6) {
+            ip6_input(p, netif);
+            return ERR_OK;
+        }
+#endif
+        ip4_input(p, netif);
+        return ERR_OK;
     }
     pbuf_free(p);
     return ERR_IF;

@@ -11,6 +11,7 @@
 #include "ipv4/etharp_priv.h"
 #include "transport/tcp_priv.h"
 #include "ipv4/ip4_frag_priv.h"
+#include "ipv6/ip6_frag_priv.h"
 
 void stack_config_default(struct stack_config *cfg)
 {
@@ -50,6 +51,17 @@ void stack_config_default(struct stack_config *cfg)
     cfg->tcp_sack = true;
     cfg->tcp_timestamps = true;
     cfg->tcp_wscale = true;
+    cfg->ip6_route_count = SHOAL_IP6_ROUTE_COUNT;
+    cfg->ip6_reass_max = SHOAL_IP6_REASS_MAX;
+    cfg->ip6_reass_frags = SHOAL_IP6_REASS_FRAGS;
+    cfg->ip6_reass_timeout_ms = SHOAL_IP6_REASS_TIMEOUT_MS;
+    cfg->nd6_neighbors = SHOAL_ND6_NEIGHBORS;
+    cfg->nd6_routers = SHOAL_ND6_ROUTERS;
+    cfg->nd6_prefixes = SHOAL_ND6_PREFIXES;
+    cfg->nd6_dests = SHOAL_ND6_DESTS;
+    cfg->nd6_queue_len = SHOAL_ND6_QUEUE_LEN;
+    cfg->mld6_groups = SHOAL_MLD6_GROUPS;
+    cfg->ip6_dad_transmits = 1;
 }
 
 /* Where each part of an instance's memory block starts. */
@@ -59,13 +71,14 @@ struct stack_layout {
     size_t reass;
     size_t igmp;
     size_t igmp_rt;
+    size_t routes6, reass6, nd6_cache, nd6_routers, nd6_prefixes, nd6_dests, mld6_groups, mld6_listeners;
     size_t pool_base[POOL_COUNT];
     size_t pool_elem[POOL_COUNT];
     uint32_t pool_count[POOL_COUNT];
     size_t total;
 };
 
-static const char pool_names[POOL_COUNT][12] = {"pbuf", "netif", "udp_pcb", "raw_pcb", "arp_queue", "tcp_pcb", "tcp_seg", "ip4_frag"};
+static const char pool_names[POOL_COUNT][12] = {"pbuf", "netif", "udp_pcb", "raw_pcb", "arp_queue", "tcp_pcb", "tcp_seg", "ip4_frag", "nd6_queue", "ip6_frag"};
 
 static bool config_valid(const struct stack_config *c)
 {
@@ -75,7 +88,8 @@ static bool config_valid(const struct stack_config *c)
            c->route_count < 65536 && c->ip_default_ttl > 0 && c->arp_request_interval_ms > 0 &&
            c->tcp_mss >= 64 && c->tcp_mss <= 65495 && c->tcp_wnd >= c->tcp_mss && c->tcp_wnd <= (65535u << 14) &&
            c->tcp_snd_buf >= c->tcp_mss && c->tcp_rto_init_ms > 0 && c->tcp_rto_min_ms > 0 && c->tcp_max_rtx > 0 &&
-           c->tcp_syn_max_rtx > 0 && c->ip4_reass_timeout_ms > 0;
+           c->tcp_syn_max_rtx > 0 && c->ip4_reass_timeout_ms > 0 &&
+           c->ip6_reass_timeout_ms > 0 && c->nd6_neighbors > 0;
 }
 
 static void compute_layout(const struct stack_config *c, struct stack_layout *l)
@@ -91,6 +105,20 @@ static void compute_layout(const struct stack_config *c, struct stack_layout *l)
     off += pool_align(sizeof(struct igmp_group) * c->igmp_groups);
     l->igmp_rt = off;
     off += pool_align(sizeof(struct igmp_rt_member) * c->igmp_groups);
+#if SHOAL_IPV6
+#define LAYOUT_TABLE(field, type, n) \
+    l->field = off;                  \
+    off += pool_align(sizeof(type) * (n))
+    LAYOUT_TABLE(routes6, struct ip6_route_entry, c->ip6_route_count);
+    LAYOUT_TABLE(reass6, struct ip6_reass_entry, c->ip6_reass_max);
+    LAYOUT_TABLE(nd6_cache, struct nd6_neighbor, c->nd6_neighbors);
+    LAYOUT_TABLE(nd6_routers, struct nd6_router, c->nd6_routers);
+    LAYOUT_TABLE(nd6_prefixes, struct nd6_prefix, c->nd6_prefixes);
+    LAYOUT_TABLE(nd6_dests, struct nd6_dest, c->nd6_dests);
+    LAYOUT_TABLE(mld6_groups, struct mld6_group, c->mld6_groups);
+    LAYOUT_TABLE(mld6_listeners, struct mld6_listener, c->mld6_groups);
+#undef LAYOUT_TABLE
+#endif
 
     l->pool_elem[POOL_PBUF] = pool_align(PBUF_HDR_SIZE + c->pbuf_seg_size);
     l->pool_count[POOL_PBUF] = c->pbuf_count;
@@ -108,6 +136,10 @@ static void compute_layout(const struct stack_config *c, struct stack_layout *l)
     l->pool_count[POOL_TCP_SEG] = c->tcp_seg_count;
     l->pool_elem[POOL_IP4_FRAG] = pool_align(sizeof(struct ip4_frag_node));
     l->pool_count[POOL_IP4_FRAG] = c->ip4_reass_frags;
+    l->pool_elem[POOL_ND6_QUEUE] = pool_align(sizeof(struct nd6_qnode));
+    l->pool_count[POOL_ND6_QUEUE] = SHOAL_IPV6 ? c->nd6_queue_len : 0;
+    l->pool_elem[POOL_IP6_FRAG] = pool_align(sizeof(struct ip6_frag_node));
+    l->pool_count[POOL_IP6_FRAG] = SHOAL_IPV6 ? c->ip6_reass_frags : 0;
     /* Small pools first, the big pbuf pool last: an idle instance touches
      * only the front of its block. */
     for (int i = POOL_COUNT - 1; i >= 0; i--) {
@@ -161,6 +193,20 @@ struct stack *stack_init_in(void *mem, size_t size, const struct stack_config *c
     memset(s->igmp, 0, sizeof(struct igmp_group) * cfg->igmp_groups);
     s->igmp_rt.members = (struct igmp_rt_member *)(void *)(base + l.igmp_rt);
     memset(s->igmp_rt.members, 0, sizeof(struct igmp_rt_member) * cfg->igmp_groups);
+#if SHOAL_IPV6
+#define SET_TABLE(field, type, n)                                  \
+    s->field = (type *)(void *)(base + l.field);                   \
+    memset(s->field, 0, sizeof(type) * (n))
+    SET_TABLE(routes6, struct ip6_route_entry, cfg->ip6_route_count);
+    SET_TABLE(reass6, struct ip6_reass_entry, cfg->ip6_reass_max);
+    SET_TABLE(nd6_cache, struct nd6_neighbor, cfg->nd6_neighbors);
+    SET_TABLE(nd6_routers, struct nd6_router, cfg->nd6_routers);
+    SET_TABLE(nd6_prefixes, struct nd6_prefix, cfg->nd6_prefixes);
+    SET_TABLE(nd6_dests, struct nd6_dest, cfg->nd6_dests);
+    SET_TABLE(mld6_groups, struct mld6_group, cfg->mld6_groups);
+    SET_TABLE(mld6_listeners, struct mld6_listener, cfg->mld6_groups);
+#undef SET_TABLE
+#endif
     for (int i = 0; i < POOL_COUNT; i++)
         pool_init(&s->pools[i], pool_names[i], base + l.pool_base[i], l.pool_elem[i], l.pool_count[i]);
     s->pools[POOL_PBUF].data_size = cfg->pbuf_seg_size;
@@ -174,6 +220,13 @@ struct stack *stack_init_in(void *mem, size_t size, const struct stack_config *c
         s->tcp_isn_key[i] = ((uint64_t)stack_random32(s) << 32) | stack_random32(s);
     s->icmp_tokens = (uint64_t)cfg->icmp_err_burst * SHOAL_NS_PER_S;
     s->icmp_tokens_at_ns = stack_now(s);
+#if SHOAL_IPV6
+    s->ip6.next_frag_id = stack_random32(s);
+    s->ip6.icmp6_tokens = (uint64_t)cfg->icmp_err_burst * SHOAL_NS_PER_S;
+    s->ip6.icmp6_tokens_at_ns = stack_now(s);
+    for (int i = 0; i < 2; i++)
+        s->nd6.iid_key[i] = ((uint64_t)stack_random32(s) << 32) | stack_random32(s);
+#endif
     return s;
 }
 

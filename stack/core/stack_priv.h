@@ -13,6 +13,9 @@
 #include "shoal/ethernet.h"
 #include "core/pool.h"
 #include "ipv4/igmp_priv.h"
+#include "ipv6/ip6_priv.h"
+#include "ipv6/nd6_priv.h"
+#include "ipv6/mld6_priv.h"
 
 struct netif;
 struct udp_pcb;
@@ -100,6 +103,19 @@ struct stack {
     struct dns_resolver *dns;          /* the resolver sockets and apps share */
     struct socket_table *sockets;      /* the BSD-like socket layer */
     uint32_t tcp_challenge_count;
+
+    /* IPv6: tables sized by the config, and each module's scalar state. */
+    struct ip6_route_entry *routes6;      /* cfg.ip6_route_count */
+    struct ip6_reass_entry *reass6;       /* cfg.ip6_reass_max */
+    struct nd6_neighbor *nd6_cache;       /* cfg.nd6_neighbors */
+    struct nd6_router *nd6_routers;       /* cfg.nd6_routers */
+    struct nd6_prefix *nd6_prefixes;      /* cfg.nd6_prefixes */
+    struct nd6_dest *nd6_dests;           /* cfg.nd6_dests: redirects and path MTUs */
+    struct mld6_group *mld6_groups;       /* cfg.mld6_groups */
+    struct mld6_listener *mld6_listeners; /* cfg.mld6_groups, routers only */
+    struct ip6_state ip6;
+    struct nd6_state_all nd6;
+    struct mld6_state mld6;
 };
 
 /* Shorthand for counting into a protocol's stats. */

@@ -4,7 +4,7 @@
 #include "core/stack_priv.h"
 
 #define PROTO_COUNTER_COUNT 11u
-#define EXTRA_COUNT 6u
+#define EXTRA_COUNT 8u
 #define POOL_COUNTER_COUNT 4u
 
 #if SHOAL_STATS_NAMES
@@ -18,16 +18,20 @@ static const char proto_counter_names[STATS_PROTO_COUNT][PROTO_COUNTER_COUNT][20
     {PROTO_COUNTER_NAMES("ip4_frag")}, {PROTO_COUNTER_NAMES("icmp")}, {PROTO_COUNTER_NAMES("udp")},
     {PROTO_COUNTER_NAMES("raw")},   {PROTO_COUNTER_NAMES("tcp")}, {PROTO_COUNTER_NAMES("igmp")},
     {PROTO_COUNTER_NAMES("udplite")}, {PROTO_COUNTER_NAMES("acd")}, {PROTO_COUNTER_NAMES("dhcp")},
-    {PROTO_COUNTER_NAMES("autoip")}, {PROTO_COUNTER_NAMES("dns")},
+    {PROTO_COUNTER_NAMES("autoip")}, {PROTO_COUNTER_NAMES("dns")}, {PROTO_COUNTER_NAMES("ip6")},
+    {PROTO_COUNTER_NAMES("ip6_frag")}, {PROTO_COUNTER_NAMES("icmp6")}, {PROTO_COUNTER_NAMES("nd6")},
+    {PROTO_COUNTER_NAMES("mld6")}, {PROTO_COUNTER_NAMES("dhcp6")},
 };
 static const char extra_names[EXTRA_COUNT][24] = {"icmp.ratelimited",      "etharp.conflicts",
                                                   "tcp.challenge_acks",    "tcp.challenge_limited",
-                                                  "tcp.syn_evicted",       "tcp.ooseq_dropped"};
+                                                  "tcp.syn_evicted",       "tcp.ooseq_dropped",
+                                                  "icmp6.ratelimited",     "nd6.dad_failures"};
 #define POOL_COUNTER_NAMES(p) "pool." p ".used", "pool." p ".peak", "pool." p ".avail", "pool." p ".err"
 static const char pool_counter_names[POOL_COUNT][POOL_COUNTER_COUNT][24] = {
     {POOL_COUNTER_NAMES("pbuf")},    {POOL_COUNTER_NAMES("netif")},     {POOL_COUNTER_NAMES("udp_pcb")},
     {POOL_COUNTER_NAMES("raw_pcb")}, {POOL_COUNTER_NAMES("arp_queue")}, {POOL_COUNTER_NAMES("tcp_pcb")},
-    {POOL_COUNTER_NAMES("tcp_seg")}, {POOL_COUNTER_NAMES("ip4_frag")},
+    {POOL_COUNTER_NAMES("tcp_seg")}, {POOL_COUNTER_NAMES("ip4_frag")}, {POOL_COUNTER_NAMES("nd6_queue")},
+    {POOL_COUNTER_NAMES("ip6_frag")},
 };
 #endif
 
@@ -56,7 +60,8 @@ bool stack_stats_value(const struct stack *s, size_t i, uint64_t *value)
     if (i < EXTRA_COUNT) {
         const uint32_t v[EXTRA_COUNT] = {s->stats.icmp_ratelimited,      s->stats.arp_conflicts,
                                          s->stats.tcp_challenge_acks,    s->stats.tcp_challenge_limited,
-                                         s->stats.tcp_syn_evicted,       s->stats.tcp_ooseq_dropped};
+                                         s->stats.tcp_syn_evicted,       s->stats.tcp_ooseq_dropped,
+                                         s->stats.icmp6_ratelimited,     s->stats.nd6_dad_failures};
         *value = v[i];
         return true;
     }

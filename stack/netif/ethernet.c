@@ -4,6 +4,7 @@
 #include "shoal/ethernet.h"
 #include "shoal/etharp.h"
 #include "shoal/ip4.h"
+#include "shoal/ip6.h"
 #include "shoal/netif.h"
 #include "shoal/pbuf.h"
 #include "core/stack_priv.h"
@@ -53,6 +54,9 @@ err_t ethernet_input(struct pbuf *p, struct netif *netif)
     switch (eth.ethertype) {
     case ETHTYPE_IP4: ip4_input(p, netif); break;
     case ETHTYPE_ARP: etharp_input(p, netif); break;
+#if SHOAL_IPV6
+    case ETHTYPE_IP6: ip6_input(p, netif); break;
+#endif
     default:
         STATS_DROP(s, STATS_LINK, proterr);
         pbuf_free(p);

@@ -113,6 +113,66 @@
 #ifndef SHOAL_AUTOIP
 #define SHOAL_AUTOIP 1       /* RFC 3927 link-local addresses (ipv4/autoip.c) */
 #endif
+/* IPv6 (RFC 8200) and its companions: ICMPv6, Neighbor Discovery, SLAAC,
+ * MLDv1 (stack/ipv6/). SHOAL_IPV6 0 leaves them all out (an IPv4-only
+ * build); the finer switches leave out parts of a dual stack. */
+#ifndef SHOAL_IPV6
+#define SHOAL_IPV6 1
+#endif
+#ifndef SHOAL_IP6_FRAG
+#define SHOAL_IP6_FRAG 1     /* fragmentation and reassembly (ipv6/ip6_frag.c) */
+#endif
+#ifndef SHOAL_IP6_FORWARD
+#define SHOAL_IP6_FORWARD 1  /* routing between netifs (ipv6/ip6_forward.c) */
+#endif
+#ifndef SHOAL_DHCP6
+#define SHOAL_DHCP6 1        /* stateless DHCPv6 client (ipv6/dhcp6.c) */
+#endif
+/* IPv6 addresses per netif: link-local, and up to four more (manual,
+ * SLAAC, temporary). */
+#ifndef SHOAL_NETIF_IP6_ADDRS
+#define SHOAL_NETIF_IP6_ADDRS 5
+#endif
+/* Prefixes a router netif advertises (nd6 router mode). */
+#ifndef SHOAL_ND6_RA_PREFIXES
+#define SHOAL_ND6_RA_PREFIXES 4
+#endif
+/* Per-instance IPv6 table sizes (stack_config overrides them). */
+#ifndef SHOAL_IP6_ROUTE_COUNT
+#define SHOAL_IP6_ROUTE_COUNT 8
+#endif
+#ifndef SHOAL_ND6_NEIGHBORS
+#define SHOAL_ND6_NEIGHBORS 16
+#endif
+#ifndef SHOAL_ND6_ROUTERS
+#define SHOAL_ND6_ROUTERS 4
+#endif
+#ifndef SHOAL_ND6_PREFIXES
+#define SHOAL_ND6_PREFIXES 8
+#endif
+/* Destinations remembered for redirects and path MTU (RFC 4861 5.1, RFC 8201 5). */
+#ifndef SHOAL_ND6_DESTS
+#define SHOAL_ND6_DESTS 16
+#endif
+/* Packets waiting for address resolution, all neighbors together
+ * (RFC 4861 7.2.2: at least one per neighbor). */
+#ifndef SHOAL_ND6_QUEUE_LEN
+#define SHOAL_ND6_QUEUE_LEN 8
+#endif
+#ifndef SHOAL_MLD6_GROUPS
+#define SHOAL_MLD6_GROUPS 16
+#endif
+/* RFC 8200 4.5: give up reassembly 60 s after the first fragment. */
+#ifndef SHOAL_IP6_REASS_MAX
+#define SHOAL_IP6_REASS_MAX 4
+#endif
+#ifndef SHOAL_IP6_REASS_FRAGS
+#define SHOAL_IP6_REASS_FRAGS 32
+#endif
+#ifndef SHOAL_IP6_REASS_TIMEOUT_MS
+#define SHOAL_IP6_REASS_TIMEOUT_MS 60000u
+#endif
+
 /* Names of the counters ("ip4.chkerr") as one table, for hosts that list
  * them; small targets read counters by index and may leave the table out. */
 #ifndef SHOAL_STATS_NAMES

@@ -67,6 +67,18 @@ struct stack_config {
     bool tcp_sack;                 /* offer SACK (RFC 2018) */
     bool tcp_timestamps;           /* offer timestamps (RFC 7323) */
     bool tcp_wscale;               /* offer window scaling (RFC 7323) */
+    /* IPv6 */
+    uint32_t ip6_route_count;      /* static IPv6 routes */
+    uint32_t ip6_reass_max;        /* datagrams in reassembly at once */
+    uint32_t ip6_reass_frags;      /* fragments held, all datagrams together */
+    uint32_t ip6_reass_timeout_ms;
+    uint32_t nd6_neighbors;        /* neighbor cache entries (RFC 4861 5.1) */
+    uint32_t nd6_routers;          /* default router list */
+    uint32_t nd6_prefixes;         /* prefix list (on-link prefixes from RAs) */
+    uint32_t nd6_dests;            /* destination cache: redirects and path MTU */
+    uint32_t nd6_queue_len;        /* packets waiting for address resolution */
+    uint32_t mld6_groups;          /* multicast memberships, all netifs together */
+    uint8_t ip6_dad_transmits;     /* RFC 4862 5.1 DupAddrDetectTransmits (0: no DAD) */
 };
 
 void stack_config_default(struct stack_config *cfg);

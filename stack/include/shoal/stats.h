@@ -41,6 +41,12 @@ enum stack_proto_id {
     STATS_DHCP,
     STATS_AUTOIP,
     STATS_DNS,
+    STATS_IP6,
+    STATS_IP6_FRAG,
+    STATS_ICMP6,
+    STATS_ND6,
+    STATS_MLD6,
+    STATS_DHCP6,
     STATS_PROTO_COUNT
 };
 
@@ -52,6 +58,8 @@ struct stack_stats {
     uint32_t tcp_challenge_limited; /* challenge ACKs suppressed by the rate limit */
     uint32_t tcp_syn_evicted;       /* half-open connections dropped for new SYNs (backlog full) */
     uint32_t tcp_ooseq_dropped;     /* out-of-order segments not kept (queue full) */
+    uint32_t icmp6_ratelimited;     /* ICMPv6 errors not sent because of the rate limit */
+    uint32_t nd6_dad_failures;      /* addresses found duplicate (RFC 4862 5.4.5) */
 };
 
 struct stack_stats *stack_stats(struct stack *s);
