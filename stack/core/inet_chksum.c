@@ -90,6 +90,33 @@ uint16_t inet_chksum_pseudo_sum(uint32_t data_sum, uint8_t proto, size_t proto_l
     return (uint16_t)~sum;
 }
 
+/* Sum of the IPv6 pseudo header (RFC 8200 8.1) without the data. */
+static uint64_t pseudo6_sum(uint8_t proto, size_t proto_len, const ip6_addr_t *src, const ip6_addr_t *dst)
+{
+    uint64_t sum = 0;
+    for (unsigned i = 0; i < IP6_ADDR_LEN; i += 2) {
+        sum += rd16be(ip6_addr_bytes(src) + i);
+        sum += rd16be(ip6_addr_bytes(dst) + i);
+    }
+    uint32_t len = (uint32_t)proto_len;
+    sum += (len >> 16) + (len & 0xffffu) + proto;
+    return sum;
+}
+
+uint16_t inet_chksum_pseudo6_sum(uint32_t data_sum, uint8_t proto, size_t proto_len, const ip6_addr_t *src,
+                                 const ip6_addr_t *dst)
+{
+    uint64_t sum = data_sum + pseudo6_sum(proto, proto_len, src, dst);
+    while (sum >> 16) sum = (sum & 0xffffu) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+uint16_t inet_chksum_pseudo6(const struct pbuf *p, uint8_t proto, size_t proto_len, const ip6_addr_t *src,
+                             const ip6_addr_t *dst, size_t covered_len)
+{
+    return inet_chksum_pseudo6_sum(chain_sum(p, covered_len), proto, proto_len, src, dst);
+}
+
 uint16_t chksum_adjust16(uint16_t chksum, uint16_t old_word, uint16_t new_word)
 {
     /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') */

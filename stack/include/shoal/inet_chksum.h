@@ -8,6 +8,7 @@
 
 #include "shoal/def.h"
 #include "shoal/ip4_addr.h"
+#include "shoal/ip6_addr.h"
 
 struct pbuf;
 
@@ -30,6 +31,13 @@ uint16_t inet_chksum_pseudo(const struct pbuf *p, uint8_t proto, size_t proto_le
  * callers that summed the data already (TCP caches its segments' sums). */
 uint16_t inet_chksum_pseudo_sum(uint32_t data_sum, uint8_t proto, size_t proto_len, const ip4_addr_t *src,
                                 const ip4_addr_t *dst);
+
+/* The same over the IPv6 pseudo header (RFC 8200 8.1): 128-bit addresses,
+ * 32-bit upper-layer length, next header. Mandatory for UDP, TCP, ICMPv6. */
+uint16_t inet_chksum_pseudo6(const struct pbuf *p, uint8_t proto, size_t proto_len, const ip6_addr_t *src,
+                             const ip6_addr_t *dst, size_t covered_len);
+uint16_t inet_chksum_pseudo6_sum(uint32_t data_sum, uint8_t proto, size_t proto_len, const ip6_addr_t *src,
+                                 const ip6_addr_t *dst);
 
 /* RFC 1624 eqn. 3: new checksum after a 16-bit field changed from old to new. */
 uint16_t chksum_adjust16(uint16_t chksum, uint16_t old_word, uint16_t new_word);
