@@ -111,14 +111,14 @@ static void relative_ack(const struct harness *h, uint8_t *f, size_t len)
 
 /* ---- the applications ---- */
 
-static void udp_echo(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr, uint16_t port)
+static void udp_echo(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, uint16_t port)
 {
     (void)arg;
     udp_sendto(pcb, p, addr, port);
     pbuf_free(p);
 }
 
-static bool raw_take(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr)
+static bool raw_take(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip_addr_t *addr)
 {
     (void)arg;
     (void)pcb;
@@ -198,7 +198,7 @@ static void app_action(struct harness *h, unsigned op, unsigned arg)
     static const uint8_t pattern[4800] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
     struct tcp_pcb **slot = &h->conns[arg & (MAX_CONNS - 1u)];
     struct tcp_pcb *pcb = *slot;
-    ip4_addr_t peer = ip4_addr_make(10, 0, (uint8_t)(arg & 1u), 2);
+    ip_addr_t peer = ip_addr_from_ip4(ip4_addr_make(10, 0, (uint8_t)(arg & 1u), 2));
     switch ((enum app_op)op) {
     case APP_CONNECT: { /* to 10.0.<arg & 1>.2, port 5000 + ((arg >> 1) & 3) */
         struct tcp_pcb **free_slot = conn_slot(h, NULL);
@@ -256,7 +256,7 @@ static void app_action(struct harness *h, unsigned op, unsigned arg)
     case APP_UDP_SEND: {
         struct pbuf *p = pbuf_alloc(h->stack, PBUF_TRANSPORT, arg);
         if (p == NULL) return;
-        ip4_addr_t dst = (arg & 2u) ? ip4_addr_make(10, 0, 0, 255) : peer;
+        ip_addr_t dst = (arg & 2u) ? ip_addr_from_ip4(ip4_addr_make(10, 0, 0, 255)) : peer;
         udp_sendto(h->udp, p, &dst, (uint16_t)(9u + (arg & 1u)));
         pbuf_free(p);
         return;

@@ -99,7 +99,7 @@ static err_t capture_output(struct netif *netif, struct pbuf *p)
 }
 
 /* A whole datagram for protocol 253: check it against content(). */
-static bool raw_take(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr)
+static bool raw_take(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip_addr_t *addr)
 {
     struct harness *h = arg;
     (void)pcb;

@@ -190,9 +190,10 @@ static struct slot *slot_by_ports(struct harness *h, uint16_t stack_port, uint16
     return NULL;
 }
 
-static enum tcp_state slot_state(struct harness *h, const struct slot *sl)
+static enum tcp_state slot_state(const struct harness *h, const struct slot *sl)
 {
-    return tcp_lookup_state(h->stack, host_ip(), sl->stack_port, peer_ip(), sl->peer_port);
+    ip_addr_t host = ip_addr_from_ip4(*host_ip()), peer = ip_addr_from_ip4(*peer_ip());
+    return tcp_lookup_state(h->stack, &host, sl->stack_port, &peer, sl->peer_port);
 }
 
 /* ---- what the stack sends ---- */
@@ -596,7 +597,8 @@ static void app_connect(struct harness *h, struct slot *sl)
     }
     adopt(sl, c);
     sl->isn_known = sl->irs_known = sl->peer_known = false;
-    if (tcp_connect(c, peer_ip(), sl->peer_port, on_connected) != ERR_OK) {
+    ip_addr_t peer = ip_addr_from_ip4(*peer_ip());
+    if (tcp_connect(c, &peer, sl->peer_port, on_connected) != ERR_OK) {
         sl->pcb = NULL;
         tcp_abort(c);
     }
@@ -824,7 +826,7 @@ static void print_summary(const struct harness *h)
         const struct slot *sl = &h->slot[i];
         fprintf(stderr, "  slot %u %u->%u: %s held=%d accepted=%u errs=%u delivered=%llu written=%llu fin=%d\n", i,
                 sl->peer_port, sl->stack_port,
-                tcp_state_str(tcp_lookup_state(h->stack, host_ip(), sl->stack_port, peer_ip(), sl->peer_port)),
+                tcp_state_str(slot_state(h, sl)),
                 sl->pcb != NULL, sl->accepted, sl->errs, (unsigned long long)sl->delivered,
                 (unsigned long long)sl->written, sl->fin_delivered);
     }

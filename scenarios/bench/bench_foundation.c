@@ -90,7 +90,7 @@ struct flood {
     uint64_t received, received_bytes, bad;
 };
 
-static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr, uint16_t port)
+static void on_udp(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, uint16_t port)
 {
     (void)pcb;
     (void)addr;
@@ -119,7 +119,8 @@ static void flood_event(void *arg, void *payload, uint64_t aux)
         uint8_t head[8] = {0};
         for (int k = 0; k < 8; k++) head[k] = (uint8_t)(f->sent >> (8 * k));
         pbuf_take(p, head, f->payload < 8 ? f->payload : 8);
-        if (udp_sendto(f->pcb, p, &f->dst, 9) == ERR_OK)
+        ip_addr_t dst = ip_addr_from_ip4(f->dst);
+        if (udp_sendto(f->pcb, p, &dst, 9) == ERR_OK)
             f->sent++;
         else
             f->send_errors++;
@@ -160,7 +161,7 @@ static int part_udp(int argc, char **argv)
     f.interval_ns = burst * frame * 8u * 1000000000ull / rate * 10u / 9u;
     f.pcb = udp_new(a->stack);
     struct udp_pcb *rx = udp_new(b->stack);
-    ip4_addr_t any = {0};
+    ip_addr_t any = ip_addr_any(IPADDR_TYPE_V4);
     if (f.pcb == NULL || rx == NULL || udp_bind(f.pcb, &any, 40000) != ERR_OK || udp_bind(rx, &any, 9) != ERR_OK)
         return 2;
     udp_recv(rx, on_udp, &f);

@@ -197,7 +197,7 @@ int main(int argc, char **argv)
     sim_run_until(sim, 10000000u);
 
     struct tcp_pcb *lpcb = tcp_new(b->stack);
-    ip4_addr_t any = {0};
+    ip_addr_t any = ip_addr_any(IPADDR_TYPE_V4);
     if (lpcb == NULL || tcp_bind(lpcb, &any, BENCH_PORT) != ERR_OK) return 2;
     lpcb = tcp_listen(lpcb);
     tcp_arg(lpcb, &rx);
@@ -207,7 +207,7 @@ int main(int argc, char **argv)
     tx.pcb = tcp_new(a->stack);
     tcp_arg(tx.pcb, &tx);
     tcp_sent(tx.pcb, on_sent);
-    ip4_addr_t dst = ip4_addr_make(10, 0, 0, 2);
+    ip_addr_t dst = ip_addr_from_ip4(ip4_addr_make(10, 0, 0, 2));
     double setup_s = bench_wall_s() - setup_t0;
 
     uint64_t ev0 = sim_events_run(sim);

@@ -4,6 +4,7 @@
 
 #include "shoal/sockets.h"
 #include "core/stack_priv.h"
+#include "shoal/ip_addr.h"
 
 /* struct sock.flags */
 #define SOCKF_NONBLOCK 0x0001u
@@ -18,6 +19,16 @@
 #define SOCKF_BOUND 0x0200u
 #define SOCKF_CONNECTED 0x0400u /* UDP / raw: a default peer */
 #define SOCKF_MCAST_NOLOOP 0x0800u
+
+/* Sockets speak IPv4 only so far (AF_INET6 comes with the dual-stack
+ * socket work): the PCBs' dual addresses in and out. */
+static inline ip4_addr_t sock_ip4_of(const ip_addr_t *a)
+{
+    ip4_addr_t r = {0};
+    if (a->type == IPADDR_TYPE_V4) r = a->u_addr.ip4;
+    return r;
+}
+static inline ip_addr_t sock_ip_of4(const ip4_addr_t *a) { return ip_addr_from_ip4(*a); }
 
 static inline struct socket_table *sockets_table(struct stack *s) { return s != NULL ? s->sockets : NULL; }
 static inline int sock_index(const struct socket_table *t, const struct sock *k) { return (int)(k - t->socks); }

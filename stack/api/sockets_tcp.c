@@ -27,7 +27,7 @@ struct tcp_pcb *sock_tcp_pcb(struct sock *k)
         if (q->arg == k && q->state != TCP_CLOSED) {
             if (k->phase == SOCK_TCP_CONNECTED || k->phase == SOCK_TCP_CONNECTING ||
                 k->phase == SOCK_TCP_LISTEN) {
-                k->local_ip = q->local_ip;
+                k->local_ip = sock_ip4_of(&q->local_ip);
                 k->local_port = q->local_port;
             }
             return q;
@@ -43,9 +43,9 @@ struct tcp_pcb *sock_tcp_pcb(struct sock *k)
 
 static void remember_tuple(struct sock *k, struct tcp_pcb *pcb)
 {
-    k->local_ip = pcb->local_ip;
+    k->local_ip = sock_ip4_of(&pcb->local_ip);
     k->local_port = pcb->local_port;
-    k->remote_ip = pcb->remote_ip;
+    k->remote_ip = sock_ip4_of(&pcb->remote_ip);
     k->remote_port = pcb->remote_port;
 }
 
@@ -226,9 +226,10 @@ int sock_tcp_bind(struct sock *k, const ip4_addr_t *ip, uint16_t port)
     struct tcp_pcb *pcb = sock_tcp_pcb(k);
     if (pcb == NULL || k->phase != SOCK_TCP_NEW) return -SHOAL_EINVAL;
     tcp_set_reuseaddr(pcb, (k->flags & SOCKF_REUSEADDR) != 0);
-    err_t e = tcp_bind(pcb, ip, port);
+    ip_addr_t a = sock_ip_of4(ip);
+    err_t e = tcp_bind(pcb, &a, port);
     if (e != ERR_OK) return sock_errno_from_err(e);
-    k->local_ip = pcb->local_ip;
+    k->local_ip = sock_ip4_of(&pcb->local_ip);
     k->local_port = pcb->local_port;
     return 0;
 }
@@ -251,7 +252,7 @@ int sock_tcp_listen(struct sock *k, int backlog)
     k->phase = SOCK_TCP_LISTEN;
     k->backlog = (uint8_t)backlog;
     k->flags |= SOCKF_BOUND;
-    k->local_ip = l->local_ip;
+    k->local_ip = sock_ip4_of(&l->local_ip);
     k->local_port = l->local_port;
     tcp_accept(l, on_accept);
     return 0;
@@ -300,7 +301,8 @@ int sock_tcp_connect(struct sock *k, const ip4_addr_t *ip, uint16_t port)
     if (port == 0) return -SHOAL_EADDRNOTAVAIL;
     if (ip4_addr_is_multicast(ip) || sock_is_broadcast(s, ip)) return -SHOAL_ENETUNREACH;
     sock_tcp_apply_opts(k);
-    err_t e = tcp_connect(pcb, ip, port, on_connected);
+    ip_addr_t a = sock_ip_of4(ip);
+    err_t e = tcp_connect(pcb, &a, port, on_connected);
     if (e != ERR_OK) {
         if (e == ERR_USE) return -SHOAL_EADDRNOTAVAIL;
         return sock_errno_from_err(e);

@@ -41,21 +41,23 @@ static bool dq_push(struct sock *k, struct pbuf *p, const ip4_addr_t *addr, uint
     return true;
 }
 
-static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr, uint16_t port)
+static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, uint16_t port)
 {
     (void)pcb;
     struct sock *k = arg;
-    if (k == NULL || !dq_push(k, p, addr, port)) pbuf_free(p);
+    ip4_addr_t a4 = sock_ip4_of(addr);
+    if (k == NULL || !dq_push(k, p, &a4, port)) pbuf_free(p);
 }
 
-static bool on_raw_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr)
+static bool on_raw_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip_addr_t *addr)
 {
     (void)pcb;
     struct sock *k = arg;
     if (k == NULL || (k->flags & SOCKF_SHUT_RD)) return false;
     /* A copy: the stack goes on to handle the original. */
     struct pbuf *copy = pbuf_clone(k->table->stack, PBUF_RAW, p);
-    if (copy != NULL && !dq_push(k, copy, addr, 0)) pbuf_free(copy);
+    ip4_addr_t a4 = sock_ip4_of(addr);
+    if (copy != NULL && !dq_push(k, copy, &a4, 0)) pbuf_free(copy);
     return false;
 }
 
@@ -88,7 +90,8 @@ static bool udp_reuse_allowed(struct sock *k, const ip4_addr_t *ip, uint16_t por
     struct stack *s = k->table->stack;
     for (const struct udp_pcb *q = s->udp_pcbs; q != NULL; q = q->next) {
         if (q == k->pcb.udp || q->local_port != port) continue;
-        if (q->local_ip.addr != 0 && ip->addr != 0 && q->local_ip.addr != ip->addr) continue;
+        ip4_addr_t ql = sock_ip4_of(&q->local_ip);
+        if (ql.addr != 0 && ip->addr != 0 && ql.addr != ip->addr) continue;
         const struct sock *o = q->recv == on_udp_recv ? q->recv_arg : NULL;
         if (o == NULL || !(o->flags & SOCKF_REUSEADDR)) return false;
     }
@@ -97,20 +100,21 @@ static bool udp_reuse_allowed(struct sock *k, const ip4_addr_t *ip, uint16_t por
 
 int sock_dgram_bind(struct sock *k, const ip4_addr_t *ip, uint16_t port)
 {
+    ip_addr_t a = sock_ip_of4(ip);
     if (k->kind == SOCK_KIND_RAW) {
-        raw_bind(k->pcb.raw, ip);
+        raw_bind(k->pcb.raw, &a);
         k->local_ip = *ip;
         return 0;
     }
     struct udp_pcb *pcb = k->pcb.udp;
-    err_t e = udp_bind(pcb, ip, port);
+    err_t e = udp_bind(pcb, &a, port);
     if (e == ERR_USE && port != 0 && (k->flags & SOCKF_REUSEADDR) && udp_reuse_allowed(k, ip, port)) {
         /* udp_bind knows no SO_REUSEADDR: bind any port, then take this one. */
-        e = udp_bind(pcb, ip, 0);
+        e = udp_bind(pcb, &a, 0);
         if (e == ERR_OK) pcb->local_port = port;
     }
     if (e != ERR_OK) return sock_errno_from_err(e);
-    k->local_ip = pcb->local_ip;
+    k->local_ip = sock_ip4_of(&pcb->local_ip);
     k->local_port = pcb->local_port;
     return 0;
 }
@@ -138,7 +142,8 @@ int sock_dgram_connect(struct sock *k, const struct shoal_sockaddr *addr, shoal_
     if (sock_is_broadcast(s, &ip) && !(k->flags & SOCKF_BROADCAST)) return -SHOAL_EACCES;
     if (k->kind == SOCK_KIND_UDP) {
         if (port == 0) return -SHOAL_EINVAL;
-        err_t e = udp_connect(k->pcb.udp, &ip, port);
+        ip_addr_t a = sock_ip_of4(&ip);
+        err_t e = udp_connect(k->pcb.udp, &a, port);
         if (e != ERR_OK) return sock_errno_from_err(e);
         k->local_port = k->pcb.udp->local_port;
         /* Linux fills in the source address the route picks. */
@@ -146,7 +151,8 @@ int sock_dgram_connect(struct sock *k, const struct shoal_sockaddr *addr, shoal_
         if (k->local_ip.addr == 0 && !ip4_addr_is_multicast(&ip) && ip4_route(s, &ip, &rt) == ERR_OK)
             k->local_ip = rt.netif->ip4;
     } else {
-        raw_connect(k->pcb.raw, &ip);
+        ip_addr_t a = sock_ip_of4(&ip);
+        raw_connect(k->pcb.raw, &a);
     }
     k->flags |= SOCKF_CONNECTED | SOCKF_BOUND;
     k->remote_ip = ip;
@@ -178,12 +184,13 @@ long sock_dgram_sendto(struct sock *k, const void *buf, size_t len, const struct
     if (p == NULL) return -SHOAL_ENOBUFS;
     if (len > 0) pbuf_take(p, buf, len);
     err_t e;
+    ip_addr_t a = sock_ip_of4(&ip);
     if (k->kind == SOCK_KIND_UDP) {
-        e = udp_sendto(k->pcb.udp, p, &ip, port);
+        e = udp_sendto(k->pcb.udp, p, &a, port);
         if (e == ERR_OK || k->local_port == 0) k->local_port = k->pcb.udp->local_port;
         if (k->pcb.udp->local_port != 0) k->flags |= SOCKF_BOUND;
     } else {
-        e = raw_sendto(k->pcb.raw, p, &ip);
+        e = raw_sendto(k->pcb.raw, p, &a);
     }
     pbuf_free(p);
     if (e != ERR_OK) return sock_errno_from_err(e);

@@ -16,7 +16,7 @@
 
 static const ip4_addr_t bcast = IP4_ADDR_BROADCAST_INIT;
 
-static void server_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr, uint16_t port);
+static void server_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, uint16_t port);
 
 const char *dhcp_lease_state_name(enum dhcp_lease_state st)
 {
@@ -195,7 +195,8 @@ static void reply(struct dhcp_server *srv, const struct dhcp_msg *req, uint8_t t
     /* RFC 2131 4.1: a client with an address (ciaddr) gets a unicast; NAKs
      * and everything else are broadcast. */
     const ip4_addr_t *dst = (type != DHCP_NAK && req->ciaddr.addr != 0) ? &req->ciaddr : &bcast;
-    if (udp_sendto_if(srv->pcb, p, dst, DHCP_CLIENT_PORT, netif) == ERR_OK)
+    ip_addr_t dst_ip = ip_addr_from_ip4(*dst);
+    if (udp_sendto_if(srv->pcb, p, &dst_ip, DHCP_CLIENT_PORT, netif) == ERR_OK)
         STATS_INC(s, STATS_DHCP, xmit);
     else
         STATS_INC(s, STATS_DHCP, err);
@@ -322,7 +323,7 @@ void dhcp_server_input(struct dhcp_server *srv, const uint8_t *msg, size_t len)
     }
 }
 
-static void server_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr, uint16_t port)
+static void server_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, uint16_t port)
 {
     struct dhcp_server *srv = arg;
     (void)pcb;

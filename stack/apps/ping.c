@@ -32,17 +32,18 @@ static void send_echo(struct ping *pg, uint64_t now)
     uint16_t sum = inet_chksum_pbuf(p);
     uint8_t sb[2] = {(uint8_t)(sum >> 8), (uint8_t)sum};
     pbuf_take_at(p, sb, 2, 2);
-    raw_sendto(pg->pcb, p, &pg->dst);
+    ip_addr_t dst = ip_addr_from_ip4(pg->dst);
+    raw_sendto(pg->pcb, p, &dst);
     pbuf_free(p);
 }
 
-static bool ping_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr)
+static bool ping_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip_addr_t *addr)
 {
     (void)pcb;
     struct ping *pg = arg;
     uint8_t ip[IP4_MAX_HDR_LEN + ICMP_HDR_LEN];
     size_t n = pbuf_copy_partial(p, ip, sizeof(ip), 0);
-    if (n < IP4_HDR_LEN || addr->addr != pg->dst.addr) return false;
+    if (n < IP4_HDR_LEN || !ip_addr_is_v4(addr) || ip_2_ip4(addr)->addr != pg->dst.addr) return false;
     size_t ihl = (size_t)(ip[0] & 0x0fu) * 4u;
     if (n < ihl + ICMP_HDR_LEN) return false;
     const uint8_t *icmp = ip + ihl;

@@ -119,7 +119,8 @@ static void query_send(struct dns_query *q)
         STATS_INC(s, STATS_DNS, memerr);
     } else {
         pbuf_take(p, msg, len);
-        err_t e = udp_sendto(q->pcb, p, &r->servers[idx], DNS_SERVER_PORT);
+        ip_addr_t to = ip_addr_from_ip4(r->servers[idx]);
+        err_t e = udp_sendto(q->pcb, p, &to, DNS_SERVER_PORT);
         pbuf_free(p);
         if (e == ERR_OK) {
             STATS_INC(s, STATS_DNS, xmit);
@@ -313,7 +314,7 @@ static void answer_positive(struct dns_query *q, const uint8_t *msg, size_t len,
     answer_negative(q, msg, m, DNS_NODATA);
 }
 
-static void dns_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr, uint16_t port)
+static void dns_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, uint16_t port)
 {
     struct dns_query *q = arg;
     struct dns_resolver *r = q->r;
@@ -323,7 +324,7 @@ static void dns_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip4_a
         return;
     }
     /* RFC 5452 9.1: the source must be a server we asked, from port 53. */
-    int from = server_index(r, addr);
+    int from = ip_addr_is_v4(addr) ? server_index(r, ip_2_ip4(addr)) : -1;
     if (port != DNS_SERVER_PORT || from < 0 || !(q->sent_mask & (1u << from))) {
         r->stats.mismatched++;
         STATS_DROP(s, STATS_DNS, proterr);

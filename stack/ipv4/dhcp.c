@@ -37,7 +37,7 @@ static const uint8_t param_list[] = {DHCP_OPT_SUBNET_MASK, DHCP_OPT_ROUTER, DHCP
 
 static const ip4_addr_t bcast = IP4_ADDR_BROADCAST_INIT;
 
-static void dhcp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr, uint16_t port);
+static void dhcp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, uint16_t port);
 static void timer_fire(struct stack *s, void *arg);
 static void lease_timer_fire(struct stack *s, void *arg);
 static void start_discover(struct dhcp *d);
@@ -184,8 +184,9 @@ static void send_msg(struct dhcp *d, const struct dhcp_msg *m, bool params, cons
         return;
     }
     pbuf_take(p, buf, len);
-    err_t err = dst == NULL ? udp_sendto_if(d->pcb, p, &bcast, DHCP_SERVER_PORT, d->netif)
-                            : udp_sendto(d->pcb, p, dst, DHCP_SERVER_PORT);
+    ip_addr_t to = ip_addr_from_ip4(dst == NULL ? bcast : *dst);
+    err_t err = dst == NULL ? udp_sendto_if(d->pcb, p, &to, DHCP_SERVER_PORT, d->netif)
+                            : udp_sendto(d->pcb, p, &to, DHCP_SERVER_PORT);
     if (err == ERR_OK)
         STATS_INC(s, STATS_DHCP, xmit);
     else
@@ -521,7 +522,7 @@ static void handle(struct dhcp *d, const struct dhcp_msg *m)
     STATS_DROP(s, STATS_DHCP, proterr); /* not expected in this state */
 }
 
-static void dhcp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr, uint16_t port)
+static void dhcp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, uint16_t port)
 {
     struct stack *s = pcb->stack;
     (void)arg;

@@ -7,6 +7,8 @@
 #include "shoal/tcp.h"
 #include "shoal/ip4.h"
 #include "shoal/netif.h"
+#include "shoal/ip6.h"
+#include "transport/ip_pcb.h"
 #include "shoal/pbuf.h"
 #include "shoal/opt.h"
 #include "shoal/inet_chksum.h"
@@ -75,7 +77,14 @@ struct tcp_pcb *tcp_alloc_pcb(struct stack *s)
     return pcb;
 }
 
-struct tcp_pcb *tcp_new(struct stack *s) { return tcp_alloc_pcb(s); }
+struct tcp_pcb *tcp_new_ip_type(struct stack *s, enum ip_addr_type type)
+{
+    struct tcp_pcb *pcb = tcp_alloc_pcb(s);
+    if (pcb != NULL) pcb->local_ip = pcb->remote_ip = ip_addr_any(type);
+    return pcb;
+}
+
+struct tcp_pcb *tcp_new(struct stack *s) { return tcp_new_ip_type(s, IPADDR_TYPE_V4); }
 
 static bool is_listed(const struct tcp_pcb *pcb)
 {
@@ -178,21 +187,28 @@ uint32_t tcp_isn(struct stack *s, const struct tcp_pcb *pcb)
 {
     /* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey),
      * M a timer ticking every 4 microseconds. */
-    uint8_t tuple[12];
-    memcpy(tuple, &pcb->local_ip.addr, 4);
-    memcpy(tuple + 4, &pcb->remote_ip.addr, 4);
-    wr16be(tuple + 8, pcb->local_port);
-    wr16be(tuple + 10, pcb->remote_port);
+    uint8_t tuple[2 * IP6_ADDR_LEN + 4];
+    size_t alen = 4;
+    if (ip_pcb_is_v6(&pcb->remote_ip)) {
+        alen = IP6_ADDR_LEN;
+        ip6_addr_to_bytes(ip_2_ip6(&pcb->local_ip), tuple);
+        ip6_addr_to_bytes(ip_2_ip6(&pcb->remote_ip), tuple + alen);
+    } else {
+        memcpy(tuple, &pcb->local_ip.u_addr.ip4.addr, 4);
+        memcpy(tuple + 4, &pcb->remote_ip.u_addr.ip4.addr, 4);
+    }
+    wr16be(tuple + 2 * alen, pcb->local_port);
+    wr16be(tuple + 2 * alen + 2, pcb->remote_port);
     uint32_t m = (uint32_t)(stack_now(s) / 4000u);
-    return m + (uint32_t)siphash24(s->tcp_isn_key, tuple, sizeof(tuple));
+    return m + (uint32_t)siphash24(s->tcp_isn_key, tuple, 2 * alen + 4);
 }
 
-static bool port_in_use(struct stack *s, const ip4_addr_t *ip, uint16_t port, const struct tcp_pcb *except)
+static bool port_in_use(struct stack *s, const ip_addr_t *ip, uint16_t port, const struct tcp_pcb *except)
 {
     bool reuse = except != NULL && (except->flags & TF_REUSEADDR);
     for (const struct tcp_pcb *q = s->tcp_pcbs; q != NULL; q = q->next) {
         if (q == except || q->local_port != port) continue;
-        if (!(q->local_ip.addr == 0 || ip == NULL || ip->addr == 0 || q->local_ip.addr == ip->addr)) continue;
+        if (ip != NULL && !ip_pcb_addrs_overlap(&q->local_ip, ip)) continue;
         /* With SO_REUSEADDR, connections (TIME-WAIT ones above all) do not
          * hold the port; a listener or another bound PCB still does. */
         if (reuse && q->state != TCP_LISTEN && q->state != TCP_CLOSED) continue;
@@ -222,8 +238,13 @@ uint16_t tcp_ephemeral_port(struct stack *s)
 
 struct netif *tcp_route_netif(struct tcp_pcb *pcb)
 {
+    if (ip_pcb_is_v6(&pcb->remote_ip)) {
+        struct ip6_route_result rt6;
+        if (ip6_route(pcb->stack, ip_2_ip6(&pcb->remote_ip), &rt6) != ERR_OK) return NULL;
+        return rt6.netif;
+    }
     struct ip4_route_result rt;
-    if (ip4_route(pcb->stack, &pcb->remote_ip, &rt) != ERR_OK) return NULL;
+    if (ip4_route(pcb->stack, ip_2_ip4(&pcb->remote_ip), &rt) != ERR_OK) return NULL;
     return rt.netif;
 }
 
@@ -231,6 +252,12 @@ struct netif *tcp_route_netif(struct tcp_pcb *pcb)
 uint16_t tcp_mss_for_route(struct tcp_pcb *pcb)
 {
     uint32_t mss = pcb->stack->cfg.tcp_mss;
+    if (ip_pcb_is_v6(&pcb->remote_ip)) {
+        /* IPv6: the path MTU (RFC 8201) less 60 (IPv6 and TCP headers). */
+        uint32_t pmtu = ip6_path_mtu(pcb->stack, ip_2_ip6(&pcb->remote_ip));
+        if (pmtu > 60u) mss = SHOAL_MIN(mss, pmtu - 60u);
+        return (uint16_t)mss;
+    }
     struct netif *n = tcp_route_netif(pcb);
     if (n != NULL && n->mtu > 40u) mss = SHOAL_MIN(mss, (uint32_t)n->mtu - 40u);
     return (uint16_t)mss;
@@ -270,17 +297,18 @@ void tcp_poll(struct tcp_pcb *pcb, tcp_poll_fn fn, uint32_t interval_ms)
 
 /* ---- opening ---- */
 
-err_t tcp_bind(struct tcp_pcb *pcb, const ip4_addr_t *ip, uint16_t port)
+err_t tcp_bind(struct tcp_pcb *pcb, const ip_addr_t *ip, uint16_t port)
 {
     struct stack *s = pcb->stack;
     if (pcb->state != TCP_CLOSED) return ERR_VAL;
+    ip_addr_t local = ip_pcb_bind_addr(&pcb->local_ip, ip);
     if (port == 0) {
         port = tcp_ephemeral_port(s);
         if (port == 0) return ERR_USE;
-    } else if (port_in_use(s, ip, port, pcb)) {
+    } else if (port_in_use(s, &local, port, pcb)) {
         return ERR_USE;
     }
-    pcb->local_ip.addr = ip != NULL ? ip->addr : 0;
+    pcb->local_ip = local;
     pcb->local_port = port;
     list_pcb(pcb);
     return ERR_OK;
@@ -308,34 +336,47 @@ static void init_connection(struct tcp_pcb *pcb)
     pcb->snd_una = pcb->snd_nxt = pcb->snd_lbb = pcb->iss;
     pcb->snd_max = pcb->iss;
     pcb->rcv_mss = tcp_mss_for_route(pcb);
-    pcb->mss = SHOAL_MIN(pcb->rcv_mss, (uint16_t)TCP_DEFAULT_MSS);
+    pcb->mss = SHOAL_MIN(pcb->rcv_mss, (uint16_t)tcp_default_mss(pcb));
     pcb->rcv_wscale = s->cfg.tcp_wscale ? wscale_for(s->cfg.tcp_wnd) : 0;
     pcb->ts_offset = stack_random32(s);
     tcp_cc_init(pcb);
     pcb->recover = pcb->iss; /* RFC 6582 3.2 (1) */
 }
 
-err_t tcp_connect(struct tcp_pcb *pcb, const ip4_addr_t *ip, uint16_t port, tcp_connected_fn connected)
+err_t tcp_connect(struct tcp_pcb *pcb, const ip_addr_t *ip, uint16_t port, tcp_connected_fn connected)
 {
     struct stack *s = pcb->stack;
     if (pcb->state != TCP_CLOSED) return ERR_ISCONN;
-    if (ip == NULL || ip->addr == 0 || port == 0 || ip4_addr_is_multicast(ip) || ip4_addr_is_limited_broadcast(ip))
+    if (ip == NULL || ip_pcb_is_any(ip) || port == 0 || !ip_pcb_dst_ok(&pcb->local_ip, ip) ||
+        ip_addr_is_multicast(ip) || (ip_addr_is_v4(ip) && ip4_addr_is_limited_broadcast(ip_2_ip4(ip))))
         return ERR_VAL;
     pcb->remote_ip = *ip;
     pcb->remote_port = port;
-    struct netif *n = tcp_route_netif(pcb);
-    if (n == NULL) {
-        STATS_INC(s, STATS_TCP, rterr);
-        return ERR_RTE;
+    ip_addr_t local;
+    if (ip_pcb_is_v6(ip)) {
+        /* RFC 6724 5: the source goes with the route. */
+        struct ip_pcb_route6 rt6;
+        if (ip_pcb_route6(s, &pcb->local_ip, ip_2_ip6(ip), 0, 0, &rt6) != ERR_OK) {
+            STATS_INC(s, STATS_TCP, rterr);
+            return ERR_RTE;
+        }
+        local = ip_addr_from_ip6(&rt6.src);
+    } else {
+        struct netif *n = tcp_route_netif(pcb);
+        if (n == NULL) {
+            STATS_INC(s, STATS_TCP, rterr);
+            return ERR_RTE;
+        }
+        local = ip_pcb_is_any(&pcb->local_ip) ? ip_addr_from_ip4(n->ip4) : pcb->local_ip;
     }
-    if (pcb->local_ip.addr == 0) pcb->local_ip = n->ip4;
+    pcb->local_ip = local;
     if (pcb->local_port == 0) {
         pcb->local_port = tcp_ephemeral_port(s);
         if (pcb->local_port == 0) return ERR_USE;
     }
     for (const struct tcp_pcb *q = s->tcp_pcbs; q != NULL; q = q->next) {
         if (q != pcb && q->local_port == pcb->local_port && q->remote_port == port &&
-            q->remote_ip.addr == ip->addr && q->local_ip.addr == pcb->local_ip.addr)
+            ip_pcb_addr_eq(&q->remote_ip, ip) && ip_pcb_addr_eq(&q->local_ip, &pcb->local_ip))
             return ERR_USE;
     }
     pcb->connected = connected;
@@ -347,7 +388,7 @@ err_t tcp_connect(struct tcp_pcb *pcb, const ip4_addr_t *ip, uint16_t port, tcp_
     return tcp_output(pcb);
 }
 
-struct tcp_pcb *tcp_listen_input_new(struct tcp_pcb *lpcb, const ip4_addr_t *local, const ip4_addr_t *remote,
+struct tcp_pcb *tcp_listen_input_new(struct tcp_pcb *lpcb, const ip_addr_t *local, const ip_addr_t *remote,
                                      uint16_t remote_port)
 {
     struct stack *s = lpcb->stack;
@@ -722,12 +763,12 @@ void tcp_get_info(const struct tcp_pcb *pcb, struct tcp_info *out)
     for (const struct tcp_seg *s = pcb->unacked; s != NULL; s = s->next) out->unacked_bytes += s->len;
 }
 
-enum tcp_state tcp_lookup_state(struct stack *s, const ip4_addr_t *local_ip, uint16_t local_port,
-                                const ip4_addr_t *remote_ip, uint16_t remote_port)
+enum tcp_state tcp_lookup_state(struct stack *s, const ip_addr_t *local_ip, uint16_t local_port,
+                                const ip_addr_t *remote_ip, uint16_t remote_port)
 {
     for (const struct tcp_pcb *q = s->tcp_pcbs; q != NULL; q = q->next)
         if (q->state != TCP_LISTEN && q->local_port == local_port && q->remote_port == remote_port &&
-            q->local_ip.addr == local_ip->addr && q->remote_ip.addr == remote_ip->addr)
+            ip_pcb_addr_eq(&q->local_ip, local_ip) && ip_pcb_addr_eq(&q->remote_ip, remote_ip))
             return q->state;
     return TCP_CLOSED;
 }

@@ -12,12 +12,22 @@
 #include "shoal/inet_chksum.h"
 #include "core/stack_priv.h"
 #include "transport/tcp_priv.h"
+#include "transport/ip_pcb.h"
+#include "shoal/ip6.h"
+#include "ipv6/ip6_upper.h"
+#include "ipv6/nd6_priv.h"
 
 /* What one arriving segment is, once its header is checked. */
 struct seg_in {
     struct tcp_repr r;
     struct pbuf *p;   /* payload; NULL once handed on or freed */
     uint32_t len;     /* payload bytes */
+};
+
+/* The addresses that carried a segment, whichever the family. Link-local
+ * IPv6 addresses carry their zone (the receiving netif). */
+struct tcp_rx {
+    ip_addr_t src, dst;
 };
 
 static uint32_t seg_seqlen(const struct seg_in *in)
@@ -49,13 +59,13 @@ static struct pbuf *trim_front(struct stack *s, struct pbuf *p, size_t n)
 
 /* ---- RST for segments that belong to no connection (RFC 9293 3.10.7.1) ---- */
 
-static void reset_closed(struct stack *s, const struct ip4_rx_info *info, const struct seg_in *in)
+static void reset_closed(struct stack *s, const struct tcp_rx *info, const struct seg_in *in)
 {
     if (in->r.flags & TCP_RST) return;
     if (in->r.flags & TCP_ACK)
-        tcp_send_rst(s, &info->ip.dst, &info->ip.src, in->r.dst_port, in->r.src_port, in->r.ack, 0, false);
+        tcp_send_rst(s, &info->dst, &info->src, in->r.dst_port, in->r.src_port, in->r.ack, 0, false);
     else
-        tcp_send_rst(s, &info->ip.dst, &info->ip.src, in->r.dst_port, in->r.src_port, 0,
+        tcp_send_rst(s, &info->dst, &info->src, in->r.dst_port, in->r.src_port, 0,
                      in->r.seq + seg_seqlen(in), true);
 }
 
@@ -64,7 +74,7 @@ static void reset_closed(struct stack *s, const struct ip4_rx_info *info, const 
 static void take_syn_options(struct tcp_pcb *pcb, const struct tcp_repr *r)
 {
     const struct stack_config *c = &pcb->stack->cfg;
-    uint32_t peer_mss = r->has_mss && r->mss > 0 ? r->mss : TCP_DEFAULT_MSS;
+    uint32_t peer_mss = r->has_mss && r->mss > 0 ? r->mss : tcp_default_mss(pcb);
     pcb->mss = (uint16_t)SHOAL_MAX(64u, SHOAL_MIN(peer_mss, (uint32_t)pcb->rcv_mss));
     pcb->wscale_ok = c->tcp_wscale && r->has_ws;
     /* RFC 7323 2.3: a shift over 14 is taken as 14. */
@@ -78,16 +88,16 @@ static void take_syn_options(struct tcp_pcb *pcb, const struct tcp_repr *r)
 
 /* ---- LISTEN (RFC 9293 3.10.7.2) ---- */
 
-static void listen_input(struct tcp_pcb *lpcb, const struct ip4_rx_info *info, struct seg_in *in)
+static void listen_input(struct tcp_pcb *lpcb, const struct tcp_rx *info, struct seg_in *in)
 {
     struct stack *s = lpcb->stack;
     if (in->r.flags & TCP_RST) return;
     if (in->r.flags & TCP_ACK) {
-        tcp_send_rst(s, &info->ip.dst, &info->ip.src, in->r.dst_port, in->r.src_port, in->r.ack, 0, false);
+        tcp_send_rst(s, &info->dst, &info->src, in->r.dst_port, in->r.src_port, in->r.ack, 0, false);
         return;
     }
     if (!(in->r.flags & TCP_SYN)) return;
-    struct tcp_pcb *pcb = tcp_listen_input_new(lpcb, &info->ip.dst, &info->ip.src, in->r.src_port);
+    struct tcp_pcb *pcb = tcp_listen_input_new(lpcb, &info->dst, &info->src, in->r.src_port);
     if (pcb == NULL) {
         STATS_DROP(s, STATS_TCP, memerr);
         return;
@@ -112,7 +122,7 @@ static void listen_input(struct tcp_pcb *lpcb, const struct ip4_rx_info *info, s
 
 /* ---- SYN-SENT (RFC 9293 3.10.7.3) ---- */
 
-static void syn_sent_input(struct tcp_pcb *pcb, const struct ip4_rx_info *info, struct seg_in *in)
+static void syn_sent_input(struct tcp_pcb *pcb, const struct tcp_rx *info, struct seg_in *in)
 {
     struct stack *s = pcb->stack;
     const struct tcp_repr *r = &in->r;
@@ -120,7 +130,7 @@ static void syn_sent_input(struct tcp_pcb *pcb, const struct ip4_rx_info *info, 
     if (r->flags & TCP_ACK) {
         if (seq_leq(r->ack, pcb->iss) || seq_gt(r->ack, pcb->snd_max)) {
             if (!(r->flags & TCP_RST))
-                tcp_send_rst(s, &info->ip.dst, &info->ip.src, r->dst_port, r->src_port, r->ack, 0, false);
+                tcp_send_rst(s, &info->dst, &info->src, r->dst_port, r->src_port, r->ack, 0, false);
             return;
         }
         ack_ok = true;
@@ -391,6 +401,8 @@ static bool process_ack(struct tcp_pcb *pcb, struct seg_in *in)
         freed += release_acked(pcb, &pcb->unsent, ack);
         if (pcb->unsent == NULL) pcb->unsent_tail = NULL;
         pcb->snd_una = ack;
+        /* RFC 4861 7.3.1: new data acknowledged confirms the neighbor is reachable. */
+        if (ip_pcb_is_v6(&pcb->remote_ip)) nd6_reachability_hint(pcb->stack, ip_2_ip6(&pcb->remote_ip));
         if (seq_lt(pcb->snd_nxt, ack)) pcb->snd_nxt = ack;
         if (seq_lt(pcb->snd_max, ack)) pcb->snd_max = ack; /* a window probe's octet got in */
         if (pcb->probe_sent && seq_geq(ack, pcb->probe_end)) pcb->probe_sent = false;
@@ -583,43 +595,32 @@ static void established_input(struct tcp_pcb *pcb, struct seg_in *in)
 
 /* ---- entry ---- */
 
-static struct tcp_pcb *find_pcb(struct stack *s, const struct ip4_rx_info *info, const struct tcp_repr *r)
+static struct tcp_pcb *find_pcb(struct stack *s, const struct tcp_rx *rx, const struct tcp_repr *r)
 {
+    bool v6 = ip_pcb_is_v6(&rx->dst);
     struct tcp_pcb *listener = NULL;
     for (struct tcp_pcb *pcb = s->tcp_pcbs; pcb != NULL; pcb = pcb->next) {
         if (pcb->local_port != r->dst_port) continue;
         if (pcb->state == TCP_LISTEN) {
-            if (listener == NULL && (pcb->local_ip.addr == 0 || pcb->local_ip.addr == info->ip.dst.addr))
+            if (listener == NULL && ip_pcb_family_ok(&pcb->local_ip, v6) && ip_pcb_local_eq(&pcb->local_ip, &rx->dst))
                 listener = pcb;
             continue;
         }
         if (pcb->state == TCP_CLOSED) continue;
-        if (pcb->remote_port == r->src_port && pcb->remote_ip.addr == info->ip.src.addr &&
-            pcb->local_ip.addr == info->ip.dst.addr)
+        if (pcb->remote_port == r->src_port && ip_pcb_addr_eq(&pcb->remote_ip, &rx->src) &&
+            ip_pcb_addr_eq(&pcb->local_ip, &rx->dst))
             return pcb;
     }
     return listener;
 }
 
-void tcp_input(struct pbuf *p, const struct ip4_rx_info *info)
+/* A segment whose checksum was verified: header, then the state machine. */
+static void tcp_input_checked(struct stack *s, struct pbuf *p, size_t hlen, const struct tcp_rx *rx)
 {
-    struct stack *s = info->netif->stack;
     struct seg_in in;
-    /* RFC 9293 3.9.1 / RFC 1122 4.2.3.10: no TCP to broadcast or multicast. */
-    if (info->dst_broadcast || info->dst_multicast) {
-        STATS_DROP(s, STATS_TCP, proterr);
-        pbuf_free(p);
-        return;
-    }
-    const uint8_t *h = pbuf_contig(p, TCP_HDR_LEN);
-    size_t hlen = h != NULL ? (size_t)(h[12] >> 4) * 4u : 0;
-    if (h == NULL || hlen < TCP_HDR_LEN || hlen > p->len) {
+    const uint8_t *h = pbuf_contig(p, hlen);
+    if (h == NULL) {
         STATS_DROP(s, STATS_TCP, lenerr);
-        pbuf_free(p);
-        return;
-    }
-    if (inet_chksum_pseudo(p, IP_PROTO_TCP, p->tot_len, &info->ip.src, &info->ip.dst, p->tot_len) != 0) {
-        STATS_DROP(s, STATS_TCP, chkerr);
         pbuf_free(p);
         return;
     }
@@ -633,16 +634,16 @@ void tcp_input(struct pbuf *p, const struct ip4_rx_info *info)
     pbuf_remove_header(p, hlen);
     in.p = p;
 
-    struct tcp_pcb *pcb = find_pcb(s, info, &in.r);
+    struct tcp_pcb *pcb = find_pcb(s, rx, &in.r);
     if (pcb == NULL) {
         STATS_INC(s, STATS_TCP, drop);
-        reset_closed(s, info, &in);
+        reset_closed(s, rx, &in);
     } else if (pcb->state == TCP_LISTEN) {
-        listen_input(pcb, info, &in);
+        listen_input(pcb, rx, &in);
     } else {
         pcb->flags |= TF_IN_INPUT;
         if (pcb->state == TCP_SYN_SENT)
-            syn_sent_input(pcb, info, &in);
+            syn_sent_input(pcb, rx, &in);
         else
             established_input(pcb, &in);
         /* Any segment shows the peer is alive (RFC 1122 4.2.3.6). */
@@ -657,4 +658,66 @@ void tcp_input(struct pbuf *p, const struct ip4_rx_info *info)
             tcp_output(pcb);
     }
     if (in.p != NULL) pbuf_free(in.p);
+}
+
+/* The data offset of the header at p, or 0 when it is not all there. */
+static size_t header_len(struct pbuf *p)
+{
+    const uint8_t *h = pbuf_contig(p, TCP_HDR_LEN);
+    size_t hlen = h != NULL ? (size_t)(h[12] >> 4) * 4u : 0;
+    if (h == NULL || hlen < TCP_HDR_LEN || hlen > p->len) return 0;
+    return hlen;
+}
+
+void tcp_input(struct pbuf *p, const struct ip4_rx_info *info)
+{
+    struct stack *s = info->netif->stack;
+    /* RFC 9293 3.9.1 / RFC 1122 4.2.3.10: no TCP to broadcast or multicast. */
+    if (info->dst_broadcast || info->dst_multicast) {
+        STATS_DROP(s, STATS_TCP, proterr);
+        pbuf_free(p);
+        return;
+    }
+    size_t hlen = header_len(p);
+    if (hlen == 0) {
+        STATS_DROP(s, STATS_TCP, lenerr);
+        pbuf_free(p);
+        return;
+    }
+    if (inet_chksum_pseudo(p, IP_PROTO_TCP, p->tot_len, &info->ip.src, &info->ip.dst, p->tot_len) != 0) {
+        STATS_DROP(s, STATS_TCP, chkerr);
+        pbuf_free(p);
+        return;
+    }
+    struct tcp_rx rx = {.src = ip_addr_from_ip4(info->ip.src), .dst = ip_addr_from_ip4(info->ip.dst)};
+    tcp_input_checked(s, p, hlen, &rx);
+}
+
+void tcp_input_ip6(struct pbuf *p, const struct ip6_rx_info *info)
+{
+    if (!SHOAL_IPV6) {
+        pbuf_free(p);
+        return;
+    }
+    struct stack *s = info->netif->stack;
+    /* RFC 9293 3.9.1: TCP is unicast only. */
+    if (info->dst_multicast) {
+        STATS_DROP(s, STATS_TCP, proterr);
+        pbuf_free(p);
+        return;
+    }
+    size_t hlen = header_len(p);
+    if (hlen == 0) {
+        STATS_DROP(s, STATS_TCP, lenerr);
+        pbuf_free(p);
+        return;
+    }
+    /* RFC 8200 8.1: the pseudo header with 128-bit addresses. */
+    if (inet_chksum_pseudo6(p, IP6_NH_TCP, p->tot_len, &info->ip.src, &info->ip.dst, p->tot_len) != 0) {
+        STATS_DROP(s, STATS_TCP, chkerr);
+        pbuf_free(p);
+        return;
+    }
+    struct tcp_rx rx = {.src = ip_addr_from_ip6(&info->ip.src), .dst = ip_addr_from_ip6(&info->ip.dst)};
+    tcp_input_checked(s, p, hlen, &rx);
 }

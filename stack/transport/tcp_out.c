@@ -10,6 +10,39 @@
 #include "shoal/opt.h"
 #include "core/stack_priv.h"
 #include "transport/tcp_priv.h"
+#include "transport/ip_pcb.h"
+#include "shoal/ip6.h"
+
+/* ---- the network layer, by the connection's family ---- */
+
+/* Checksum from the data's partial sum and the pseudo header (RFC 9293
+ * 3.1; RFC 8200 8.1 over IPv6). */
+static uint16_t pseudo_sum(uint32_t data_sum, size_t len, const ip_addr_t *src, const ip_addr_t *dst)
+{
+    if (ip_pcb_is_v6(dst))
+        return inet_chksum_pseudo6_sum(data_sum, IP6_NH_TCP, len, ip_2_ip6(src), ip_2_ip6(dst));
+    return inet_chksum_pseudo_sum(data_sum, IP_PROTO_TCP, len, ip_2_ip4(src), ip_2_ip4(dst));
+}
+
+/* Checksum of the whole segment in p. */
+static uint16_t pbuf_pseudo(const struct pbuf *p, const ip_addr_t *src, const ip_addr_t *dst)
+{
+    if (ip_pcb_is_v6(dst))
+        return inet_chksum_pseudo6(p, IP6_NH_TCP, p->tot_len, ip_2_ip6(src), ip_2_ip6(dst), p->tot_len);
+    return inet_chksum_pseudo(p, IP_PROTO_TCP, p->tot_len, ip_2_ip4(src), ip_2_ip4(dst), p->tot_len);
+}
+
+/* IPv4 with the instance's TTL; IPv6 with the netif's hop limit (0). p
+ * stays the caller's. */
+static err_t ip_send(struct stack *s, struct pbuf *p, const ip_addr_t *src, const ip_addr_t *dst)
+{
+    if (ip_pcb_is_v6(dst)) {
+        struct ip_pcb_route6 rt;
+        if (ip_pcb_route6(s, src, ip_2_ip6(dst), 0, 0, &rt) != ERR_OK) return ERR_RTE;
+        return ip_pcb_output6(&rt, p, ip_2_ip6(dst), 0, 0, IP6_NH_TCP);
+    }
+    return ip4_output(s, p, ip_2_ip4(src), ip_2_ip4(dst), s->cfg.ip_default_ttl, 0, IP_PROTO_TCP);
+}
 
 static uint32_t ts_now(struct tcp_pcb *pcb)
 {
@@ -134,13 +167,13 @@ static err_t send_segment(struct tcp_pcb *pcb, struct pbuf *payload, uint32_t se
         uint32_t hs = chksum_partial(h, hlen, 0);
         uint64_t t = (uint64_t)hs + *payload_sum;
         while (t >> 32) t = (t & 0xffffffffu) + (t >> 32);
-        sum = inet_chksum_pseudo_sum((uint32_t)t, IP_PROTO_TCP, p->tot_len, &pcb->local_ip, &pcb->remote_ip);
+        sum = pseudo_sum((uint32_t)t, p->tot_len, &pcb->local_ip, &pcb->remote_ip);
     } else {
-        sum = inet_chksum_pseudo(p, IP_PROTO_TCP, p->tot_len, &pcb->local_ip, &pcb->remote_ip, p->tot_len);
+        sum = pbuf_pseudo(p, &pcb->local_ip, &pcb->remote_ip);
     }
     uint8_t sb[2] = {(uint8_t)(sum >> 8), (uint8_t)sum};
     pbuf_take_at(p, sb, 2, 16);
-    err_t err = ip4_output(s, p, &pcb->local_ip, &pcb->remote_ip, s->cfg.ip_default_ttl, 0, IP_PROTO_TCP);
+    err_t err = ip_send(s, p, &pcb->local_ip, &pcb->remote_ip);
     if (hdr != NULL)
         pbuf_free(hdr);
     else
@@ -207,7 +240,7 @@ void tcp_ack_now(struct tcp_pcb *pcb)
 
 void tcp_rst_pcb(struct tcp_pcb *pcb) { send_segment(pcb, NULL, pcb->snd_nxt, TCP_RST, NULL); }
 
-void tcp_send_rst(struct stack *s, const ip4_addr_t *src, const ip4_addr_t *dst, uint16_t sport, uint16_t dport,
+void tcp_send_rst(struct stack *s, const ip_addr_t *src, const ip_addr_t *dst, uint16_t sport, uint16_t dport,
                   uint32_t seq, uint32_t ack, bool with_ack)
 {
     struct pbuf *p = pbuf_alloc(s, PBUF_IP, TCP_HDR_LEN);
@@ -222,10 +255,10 @@ void tcp_send_rst(struct stack *s, const ip4_addr_t *src, const ip4_addr_t *dst,
     uint8_t h[TCP_HDR_LEN];
     tcp_emit(&r, &o, h);
     pbuf_take(p, h, sizeof(h));
-    uint16_t sum = inet_chksum_pseudo(p, IP_PROTO_TCP, TCP_HDR_LEN, src, dst, TCP_HDR_LEN);
+    uint16_t sum = pbuf_pseudo(p, src, dst);
     uint8_t sb[2] = {(uint8_t)(sum >> 8), (uint8_t)sum};
     pbuf_take_at(p, sb, 2, 16);
-    if (ip4_output(s, p, src, dst, s->cfg.ip_default_ttl, 0, IP_PROTO_TCP) == ERR_OK) STATS_INC(s, STATS_TCP, xmit);
+    if (ip_send(s, p, src, dst) == ERR_OK) STATS_INC(s, STATS_TCP, xmit);
     pbuf_free(p);
 }
 

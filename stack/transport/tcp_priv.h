@@ -9,7 +9,7 @@
 
 #include "shoal/tcp.h"
 #include "shoal/timer.h"
-#include "shoal/ip4_addr.h"
+#include "shoal/ip_addr.h"
 
 struct netif;
 
@@ -126,7 +126,7 @@ struct tcp_pcb {
     struct tcp_pcb *next;
     struct stack *stack;
     enum tcp_state state;
-    ip4_addr_t local_ip, remote_ip;
+    ip_addr_t local_ip, remote_ip; /* local_ip's type is the PCB's family */
     uint16_t local_port, remote_port;
     uint16_t flags;
 
@@ -199,6 +199,12 @@ struct tcp_pcb {
 };
 
 static inline uint32_t tcp_full_seg(const struct tcp_pcb *pcb) { return pcb->mss - (pcb->ts_ok ? 12u : 0u); }
+/* RFC 9293 3.7.1: the send MSS without the option, 536 over IPv4, 1220 over IPv6. */
+#define TCP_DEFAULT_MSS6 1220u
+static inline uint32_t tcp_default_mss(const struct tcp_pcb *pcb)
+{
+    return ip_addr_is_v6(&pcb->remote_ip) ? TCP_DEFAULT_MSS6 : TCP_DEFAULT_MSS;
+}
 
 /* tcp.c */
 struct tcp_pcb *tcp_alloc_pcb(struct stack *s);
@@ -215,7 +221,7 @@ void tcp_seg_free(struct stack *s, struct tcp_seg *seg);
 void tcp_accept_child(struct tcp_pcb *child);
 void tcp_resegment_unsent(struct tcp_pcb *pcb);
 /* A SYN on a listener: a new PCB for SYN-RCVD (RFC 9293 3.10.7.2), or NULL. */
-struct tcp_pcb *tcp_listen_input_new(struct tcp_pcb *lpcb, const ip4_addr_t *local, const ip4_addr_t *remote,
+struct tcp_pcb *tcp_listen_input_new(struct tcp_pcb *lpcb, const ip_addr_t *local, const ip_addr_t *remote,
                                      uint16_t remote_port);
 uint32_t tcp_rcv_wnd_avail(const struct tcp_pcb *pcb);
 
@@ -224,7 +230,7 @@ err_t tcp_enqueue_flags(struct tcp_pcb *pcb, uint8_t flags); /* SYN or FIN as a 
 void tcp_send_ack(struct tcp_pcb *pcb);
 void tcp_ack_now(struct tcp_pcb *pcb);
 /* A RST outside any connection (RFC 9293 3.10.7.1): seq/ack as given. */
-void tcp_send_rst(struct stack *s, const ip4_addr_t *src, const ip4_addr_t *dst, uint16_t sport, uint16_t dport,
+void tcp_send_rst(struct stack *s, const ip_addr_t *src, const ip_addr_t *dst, uint16_t sport, uint16_t dport,
                   uint32_t seq, uint32_t ack, bool with_ack);
 void tcp_rst_pcb(struct tcp_pcb *pcb);               /* RST for a synchronized connection */
 void tcp_send_challenge_ack(struct tcp_pcb *pcb);     /* RFC 5961 7 (rate limited) */

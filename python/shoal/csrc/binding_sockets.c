@@ -90,7 +90,7 @@ void shoal_sockets_detach_all(struct shoal_sim *s)
 
 /* ---- UDP ---- */
 
-static void udp_on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip4_addr_t *addr, uint16_t port)
+static void udp_on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *addr, uint16_t port)
 {
     (void)pcb;
     struct shoal_udp *u = arg;
@@ -105,7 +105,7 @@ static void udp_on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip
         pbuf_free(p);
         return;
     }
-    d->addr = ip4_addr_to_u32(*addr);
+    d->addr = ip_addr_is_v4(addr) ? ip4_addr_to_u32(*ip_2_ip4(addr)) : 0;
     d->port = port;
     d->len = pbuf_copy_partial(p, d->data, p->tot_len, 0);
     pbuf_free(p);
@@ -133,7 +133,7 @@ shoal_udp *shoal_udp_open(shoal_node *node, uint32_t addr, uint16_t port, int *e
         *err = ERR_MEM;
         return NULL;
     }
-    ip4_addr_t ip = ip4_addr_from_u32(addr);
+    ip_addr_t ip = ip_addr_from_ip4(ip4_addr_from_u32(addr));
     err_t e = udp_bind(u->pcb, &ip, port);
     if (e != ERR_OK) {
         udp_remove(u->pcb);
@@ -159,7 +159,7 @@ uint16_t shoal_udp_port(const shoal_udp *u)
 int shoal_udp_connect(shoal_udp *u, uint32_t addr, uint16_t port)
 {
     if (u->pcb == NULL) return SHOAL_ECLOSED;
-    ip4_addr_t ip = ip4_addr_from_u32(addr);
+    ip_addr_t ip = ip_addr_from_ip4(ip4_addr_from_u32(addr));
     err_t e = udp_connect(u->pcb, &ip, port);
     sim_node_kick(u->node->n);
     return e;
@@ -174,7 +174,7 @@ int shoal_udp_set_broadcast(shoal_udp *u, int on)
 }
 
 /* Shared by send and sendto: dst NULL means the connected peer. */
-static int udp_out(shoal_udp *u, const uint8_t *data, size_t len, const ip4_addr_t *dst, uint16_t port)
+static int udp_out(shoal_udp *u, const uint8_t *data, size_t len, const ip_addr_t *dst, uint16_t port)
 {
     if (u->pcb == NULL) return SHOAL_ECLOSED;
     if (len > UDP_MAX_PAYLOAD || (data == NULL && len)) return SHOAL_EBADARG;
@@ -192,7 +192,7 @@ static int udp_out(shoal_udp *u, const uint8_t *data, size_t len, const ip4_addr
 
 int shoal_udp_sendto(shoal_udp *u, const uint8_t *data, size_t len, uint32_t addr, uint16_t port)
 {
-    ip4_addr_t dst = ip4_addr_from_u32(addr);
+    ip_addr_t dst = ip_addr_from_ip4(ip4_addr_from_u32(addr));
     return udp_out(u, data, len, &dst, port);
 }
 

@@ -20,7 +20,7 @@ struct shoal_tcp {
     struct shoal_tcp *prev, *next;
     bool listener;
     /* the 4-tuple, to follow the state after close() */
-    ip4_addr_t local_ip, remote_ip;
+    ip_addr_t local_ip, remote_ip;
     uint16_t local_port, remote_port;
     /* received bytes not yet taken: buf[head, head + len) */
     uint8_t *buf;
@@ -169,7 +169,7 @@ shoal_tcp *shoal_tcp_listen(shoal_node *node, uint32_t addr, uint16_t port, int 
         *err = ERR_MEM;
         return NULL;
     }
-    ip4_addr_t ip = ip4_addr_from_u32(addr);
+    ip_addr_t ip = ip_addr_from_ip4(ip4_addr_from_u32(addr));
     err_t e = tcp_bind(pcb, &ip, port);
     if (e != ERR_OK) {
         tcp_close(pcb);
@@ -234,7 +234,7 @@ shoal_tcp *shoal_tcp_connect(shoal_node *node, uint32_t dst, uint16_t port, uint
         return NULL;
     }
     attach_callbacks(t);
-    ip4_addr_t ip = ip4_addr_from_u32(dst);
+    ip_addr_t ip = ip_addr_from_ip4(ip4_addr_from_u32(dst));
     err_t e = tcp_connect(pcb, &ip, port, NULL);
     if (e != ERR_OK) {
         t->pcb = NULL;
@@ -352,8 +352,8 @@ int shoal_tcp_info_get(const shoal_tcp *t, shoal_tcp_info *out)
     struct tcp_info i;
     tcp_get_info(t->pcb, &i);
     memset(out, 0, sizeof(*out));
-    out->local_addr = ip4_addr_to_u32(i.local_ip);
-    out->remote_addr = ip4_addr_to_u32(i.remote_ip);
+    out->local_addr = ip_addr_is_v4(&i.local_ip) ? ip4_addr_to_u32(*ip_2_ip4(&i.local_ip)) : 0;
+    out->remote_addr = ip_addr_is_v4(&i.remote_ip) ? ip4_addr_to_u32(*ip_2_ip4(&i.remote_ip)) : 0;
     out->local_port = i.local_port;
     out->remote_port = i.remote_port;
     out->snd_una = i.snd_una;

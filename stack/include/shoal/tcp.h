@@ -11,7 +11,7 @@
 
 #include "shoal/def.h"
 #include "shoal/err.h"
-#include "shoal/ip4_addr.h"
+#include "shoal/ip_addr.h"
 
 struct stack;
 struct pbuf;
@@ -49,7 +49,11 @@ typedef err_t (*tcp_poll_fn)(void *arg, struct tcp_pcb *pcb);
  * freed when this runs. */
 typedef void (*tcp_err_fn)(void *arg, err_t err);
 
+/* An IPv4 PCB (lwIP's tcp_new). */
 struct tcp_pcb *tcp_new(struct stack *s);
+/* A PCB of the given family; IPADDR_TYPE_ANY is dual-stack (a listener
+ * bound to the wildcard hears both; V6 is IPV6_V6ONLY). */
+struct tcp_pcb *tcp_new_ip_type(struct stack *s, enum ip_addr_type type);
 void tcp_arg(struct tcp_pcb *pcb, void *arg);
 void tcp_recv(struct tcp_pcb *pcb, tcp_recv_fn fn);
 void tcp_sent(struct tcp_pcb *pcb, tcp_sent_fn fn);
@@ -60,14 +64,15 @@ void tcp_poll(struct tcp_pcb *pcb, tcp_poll_fn fn, uint32_t interval_ms);
 /* SO_REUSEADDR (RFC 1122 4.2.2.13): a bind may take a port that only
  * connections (no listener, no other bound PCB) hold; set before tcp_bind. */
 void tcp_set_reuseaddr(struct tcp_pcb *pcb, bool on);
-/* Port 0 picks an ephemeral port. */
-err_t tcp_bind(struct tcp_pcb *pcb, const ip4_addr_t *ip, uint16_t port);
+/* Port 0 picks an ephemeral port. ip NULL: the wildcard of the PCB's
+ * family; otherwise the PCB takes ip's type. */
+err_t tcp_bind(struct tcp_pcb *pcb, const ip_addr_t *ip, uint16_t port);
 /* Turn a bound PCB into a listener with room for `backlog` connections not
  * yet accepted (SYN-RCVD ones count too). Returns the listener (the same
  * PCB here), or NULL. */
 struct tcp_pcb *tcp_listen_with_backlog(struct tcp_pcb *pcb, uint8_t backlog);
 static inline struct tcp_pcb *tcp_listen(struct tcp_pcb *pcb) { return tcp_listen_with_backlog(pcb, 8); }
-err_t tcp_connect(struct tcp_pcb *pcb, const ip4_addr_t *ip, uint16_t port, tcp_connected_fn connected);
+err_t tcp_connect(struct tcp_pcb *pcb, const ip_addr_t *ip, uint16_t port, tcp_connected_fn connected);
 
 #define TCP_WRITE_FLAG_COPY 0x01u /* always copied here; accepted for lwIP compatibility */
 #define TCP_WRITE_FLAG_MORE 0x02u /* more data follows: no PSH yet */
@@ -96,7 +101,7 @@ void tcp_keepalive(struct tcp_pcb *pcb, bool on, uint32_t idle_ms, uint32_t intv
 
 struct tcp_info {
     enum tcp_state state;
-    ip4_addr_t local_ip, remote_ip;
+    ip_addr_t local_ip, remote_ip;
     uint16_t local_port, remote_port;
     uint32_t snd_una, snd_nxt, rcv_nxt; /* relative to the ISNs */
     uint32_t snd_wnd, rcv_wnd;          /* bytes */
@@ -119,8 +124,8 @@ void tcp_get_info(const struct tcp_pcb *pcb, struct tcp_info *out);
 
 /* State of the connection with this 4-tuple, TCP_CLOSED when there is none
  * (for hosts that keep watching a connection after tcp_close()). */
-enum tcp_state tcp_lookup_state(struct stack *s, const ip4_addr_t *local_ip, uint16_t local_port,
-                                const ip4_addr_t *remote_ip, uint16_t remote_port);
+enum tcp_state tcp_lookup_state(struct stack *s, const ip_addr_t *local_ip, uint16_t local_port,
+                                const ip_addr_t *remote_ip, uint16_t remote_port);
 
 /* From ip4_input: p's payload is the TCP header. Takes p. */
 void tcp_input(struct pbuf *p, const struct ip4_rx_info *info);
