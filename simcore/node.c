@@ -11,6 +11,7 @@
 
 #include "shoal/netif.h"
 #include "shoal/pbuf.h"
+#include "shoal/nd6.h"
 
 /* ---- the platform a stack instance runs on ---- */
 
@@ -124,6 +125,13 @@ static struct sim_node *node_new(struct sim *sim, const char *name, enum sim_nod
     n->kind = kind;
     n->index = (uint32_t)sim->node_count + 1;
     rng_derive(&n->rng, sim->seed, "node", name);
+    /* Its own stream, so the key does not shift what the node draws. */
+    struct rng key_rng;
+    rng_derive(&key_rng, sim->seed, "iid-secret", name);
+    for (unsigned i = 0; i < sizeof(n->iid_secret); i += 4) {
+        uint32_t v = rng_next_u32(&key_rng);
+        memcpy(n->iid_secret + i, &v, 4);
+    }
     return n;
 }
 
@@ -163,6 +171,7 @@ struct sim_node *sim_node_new_stack_cfg(struct sim *sim, const char *name, const
     n->platform.alloc = plat_alloc;
     n->platform.free = plat_free;
     n->stack = stack_new(cfg, &n->platform);
+    if (n->stack != NULL) nd6_set_iid_secret(n->stack, n->iid_secret);
     if (n->stack == NULL || node_register(sim, n) != 0) {
         node_discard(n);
         return NULL;
@@ -512,6 +521,8 @@ static void node_reboot_now(struct sim_node *n)
         n->stopped = true;
         return;
     }
+    /* Stable addresses stay stable across reboots (RFC 7217 5). */
+    nd6_set_iid_secret(n->stack, n->iid_secret);
     uint32_t position = 0;
     for (struct sim_port *p = n->ports; p; p = p->next, position++) {
         struct netif *netif = port_netif_add(n, p, position);

@@ -83,6 +83,7 @@ struct sim_node {
     enum sim_node_kind kind;
     struct rng rng;
     struct stack *stack;       /* NULL for a raw host */
+    uint8_t iid_secret[16];    /* RFC 7217 key: the machine's, kept across reboots */
     struct stack_platform platform;
     void *mapped;              /* the instance's own pages (see plat_alloc) */
     size_t mapped_size;
