@@ -29,6 +29,12 @@ enum nd6_iid_mode {
  */
 err_t nd6_netif_enable(struct netif *netif, enum nd6_iid_mode mode, bool autoconf);
 
+/* RFC 7217 5: the secret key of stable identifiers. An instance draws one
+ * from its RNG when it is made; a platform that keeps the key across
+ * reboots (so stable addresses stay stable) sets it here before IPv6 is
+ * turned on for any netif. */
+void nd6_set_iid_secret(struct stack *s, const uint8_t secret[16]);
+
 /* Router mode (RFC 4861 6.2): the netif sends unsolicited RAs every
  * [min, max] interval and answers RSs. Needs ip_forwarding on the instance. */
 struct nd6_ra_prefix {

@@ -105,6 +105,12 @@ struct netif_nd6 {
     uint32_t ra_reachable_ms, ra_retrans_ms, ra_mtu;
     ip6_addr_t ra_rdnss;
     struct nd6_ra_prefix_slot ra_prefixes[SHOAL_ND6_RA_PREFIXES];
+    bool ra_groups_joined;     /* ff02::2 joined while advertising */
+    uint8_t snm_joined;        /* bit per ip6[] slot: its solicited-node group is joined */
+    uint64_t reachable_drawn_ns; /* when ReachableTime was last drawn (RFC 4861 6.3.4) */
+    /* RFC 8106 recursive DNS servers from RAs, for the resolver; :: = free */
+    ip6_addr_t rdnss[3];
+    uint64_t rdnss_expires_ns[3];
 };
 
 struct netif {
