@@ -13,6 +13,7 @@
 #include "ipv4/features.h"
 #if SHOAL_IPV6
 #include "shoal/ip6.h"
+#include "shoal/dhcp6.h"
 #include "ipv6/ip6_priv.h"
 #include "ipv6/nd6_priv.h"
 #include "ipv6/mld6_priv.h"
@@ -56,6 +57,9 @@ void netif_remove(struct netif *netif)
 {
     struct stack *s = netif->stack;
     feat_netif_clients_stop(netif);
+#if SHOAL_IPV6 && SHOAL_DHCP6
+    if (netif->dhcp6 != NULL) dhcp6_stop(netif);
+#endif
     if (netif->kind == NETIF_ETHERNET) etharp_flush_netif(netif);
     ip4_routes_forget_netif(s, netif);
     feat_igmp_netif_removed(netif);
