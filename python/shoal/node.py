@@ -3,7 +3,7 @@
 import warnings
 
 from . import _ffi
-from .addr import iface_cidr, ip4_int, ip4_str, mac_str, port_number, route_prefix
+from .addr import iface_cidr, ip4_int, ip4_str, is_ip6, mac_str, port_number, route_prefix
 from .errors import RuntFrame, ShoalError
 from .pcapcheck import frame_digest
 from .stats import nest
@@ -102,20 +102,134 @@ class Iface:
         self._autoip = AutoIp(self)
         return self._autoip
 
-    # ---- IPv4 multicast membership (python/shoal/ip4opts.py) ----
+    # ---- multicast membership (IPv4: ip4opts.py, IPv6: ip6.py) ----
     def join(self, group):
         """Join multicast group ("224.1.2.3") here (RFC 2236): an unsolicited
         IGMPv2 report goes out at once and is repeated within 10 s; queries
         are answered. Joins count: two joins need two leave() calls.
-        Non-multicast address -> ValueError; group table full -> ShoalError."""
+        Non-multicast address -> ValueError; group table full -> ShoalError.
+        An IPv6 group ("ff15::1234") is joined with MLDv1 (RFC 2710) instead."""
+        if is_ip6(group):
+            from . import ip6
+            return ip6.mld(self, group, True)
         from .ip4opts import iface_igmp
         iface_igmp(self, group, True)
 
     def leave(self, group):
         """Leave multicast group here; a Leave goes to 224.0.0.2 if this host
-        sent the last report (RFC 2236 3). A group not joined -> ShoalError."""
+        sent the last report (RFC 2236 3). A group not joined -> ShoalError.
+        IPv6 groups: an MLD Done when this host reported last (RFC 2710 4)."""
+        if is_ip6(group):
+            from . import ip6
+            return ip6.mld(self, group, False)
         from .ip4opts import iface_igmp
         iface_igmp(self, group, False)
+
+    # ---- IPv6 (python/shoal/ip6.py) ----
+    def add_ip6(self, cidr, dad=True):
+        """Add an IPv6 address, e.g. "2001:db8:1::1/64"; it is tentative while
+        DAD runs (RFC 4862 5.4) unless dad=False. Turns IPv6 on if it was off."""
+        from . import ip6
+        ip6.add_ip6(self, cidr, dad)
+
+    def del_ip6(self, addr):
+        """Remove an IPv6 address of this interface."""
+        from . import ip6
+        ip6.del_ip6(self, addr)
+
+    def slaac(self, iid="stable", autoconf=True):
+        """Turn IPv6 on: link-local address with DAD, Router Solicitations and
+        addresses from RA prefixes (RFC 4862). iid: "stable" (RFC 7217),
+        "eui64" or "random"."""
+        from . import ip6
+        ip6.enable(self, iid, autoconf)
+
+    def enable_ip6(self, iid="stable"):
+        """IPv6 with a link-local address only (slaac(autoconf=False))."""
+        from . import ip6
+        ip6.enable(self, iid, False)
+
+    @property
+    def ip6(self):
+        """Usable IPv6 addresses (preferred or deprecated), link-local first."""
+        from . import ip6
+        return ip6.usable(self)
+
+    @property
+    def ip6_linklocal(self):
+        """The usable link-local address ("fe80::...%<index>"), or None."""
+        from . import ip6
+        return ip6.linklocal(self)
+
+    @property
+    def ip6_addrs(self):
+        """Every IPv6 address with its state ("tentative", "preferred",
+        "deprecated", "duplicated"), prefix length, flags and lifetimes."""
+        from . import ip6
+        return ip6.addrs(self)
+
+    @property
+    def hop_limit6(self):
+        """CurHopLimit for packets sent here (RFC 4861 6.3.2)."""
+        from . import ip6
+        return ip6.info(self)["hop_limit"]
+
+    @property
+    def mtu6(self):
+        """The IPv6 link MTU (lowered by an RA's MTU option)."""
+        from . import ip6
+        return ip6.info(self)["mtu"]
+
+    @property
+    def reachable_time(self):
+        """ReachableTime in seconds (RFC 4861 6.3.2)."""
+        from . import ip6
+        return ip6.info(self)["reachable_time"]
+
+    @property
+    def retrans_timer(self):
+        """RetransTimer in seconds (RFC 4861 6.3.2)."""
+        from . import ip6
+        return ip6.info(self)["retrans_timer"]
+
+    def advertise(self, prefix=None, on_link=True, autonomous=True, valid="30d", preferred="7d",
+                  min_interval=None, max_interval="600s", router_lifetime="1800s", mtu=None, hop_limit=64,
+                  managed=False, other_config=False, rdnss=None):
+        """Router mode (RFC 4861 6.2): send RAs here and answer RSs, with
+        prefix ("2001:db8:1::/64"; None: RAs without a prefix) and its L/A
+        flags and lifetimes (None or "infinite": infinity). Call again to add
+        prefixes. Limits in shoal.ip6.advertise. Needs forwarding=True."""
+        from . import ip6
+        ip6.advertise(self, prefix, on_link, autonomous, valid, preferred, min_interval, max_interval,
+                      router_lifetime, mtu, hop_limit, managed, other_config, rdnss)
+
+    def advertise_stop(self):
+        """Stop router mode: a final RA with router lifetime 0 (RFC 4861 6.2.5)."""
+        from . import ip6
+        ip6.advertise_stop(self)
+
+    def dhcp6(self):
+        """Start a stateless DHCPv6 client here (RFC 8415 18.2.6) -> shoal.ip6.Dhcp6Client."""
+        from . import ip6
+        return ip6.iface_dhcp6(self)
+
+    @property
+    def dhcp6_state(self):
+        """"off", "requesting" or "done"."""
+        c = self.__dict__.get("_dhcp6")
+        return "off" if c is None else c.state
+
+    @property
+    def dhcp6_dns(self):
+        """DNS servers learnt by DHCPv6 (a list)."""
+        c = self.__dict__.get("_dhcp6")
+        return [] if c is None else c.dns
+
+    @property
+    def dhcp6_domain(self):
+        """The search domain learnt by DHCPv6, or None."""
+        c = self.__dict__.get("_dhcp6")
+        return None if c is None else c.domain
 
     def __eq__(self, other):
         return isinstance(other, Iface) and other.node is self.node and other.index == self.index
@@ -207,22 +321,29 @@ class Node(Endpoint):
 
     # ---- routes ----
     def route_add(self, prefix, via=None, dev=None):
-        """Static route: route_add("0.0.0.0/0", via="10.0.0.254") or dev=iface/link."""
-        net, plen = route_prefix(prefix)
+        """Static route: route_add("0.0.0.0/0", via="10.0.0.254") or dev=iface/link.
+        IPv6 alike: route_add("2001:db8:2::/64", via="fe80::1", dev=link)."""
         if via is None and dev is None:
             raise ValueError("route_add needs via= (a next hop), dev= (an interface), or both")
-        gateway = 0 if via is None else ip4_int(via, "via")
-        ifindex = 0
         if dev is not None:
-            ifindex = (dev if isinstance(dev, Iface) else self.iface(dev)).index
             if isinstance(dev, Iface) and dev.node is not self:
                 raise ShoalError(f"{dev!r} is not an interface of {self.name!r}")
+            dev = dev if isinstance(dev, Iface) else self.iface(dev)
+        if is_ip6(prefix):
+            from . import ip6
+            return ip6.route_add(self, prefix, via, dev)
+        net, plen = route_prefix(prefix)
+        gateway = 0 if via is None else ip4_int(via, "via")
+        ifindex = 0 if dev is None else dev.index
         rc = self.sim._lib.shoal_node_route_add(self._p(), net, plen, gateway, ifindex)
         if rc < 0:
             self.sim._raise(rc, f"{self.name}.route_add({prefix!r})")
 
     def route_del(self, prefix):
-        """Remove the static route for `prefix`."""
+        """Remove the static route for `prefix` (IPv4 or IPv6)."""
+        if is_ip6(prefix):
+            from . import ip6
+            return ip6.route_del(self, prefix)
         net, plen = route_prefix(prefix)
         rc = self.sim._lib.shoal_node_route_del(self._p(), net, plen)
         if rc < 0:
@@ -230,36 +351,34 @@ class Node(Endpoint):
 
     # ---- sockets and apps ----
     def udp(self, port=0, addr=None, broadcast=False):
-        """A UDP socket bound to `port` (0 = ephemeral) and `addr` (None = any)."""
+        """A UDP socket bound to `port` (0 = ephemeral) and `addr`: None = any
+        address of both families (dual-stack), "::" IPv6 only, "0.0.0.0"
+        IPv4 only, or one address."""
         from .udp import UdpSocket
-        return UdpSocket(self, port_number(port), 0 if addr is None else ip4_int(addr), broadcast)
+        return UdpSocket(self, port_number(port), addr, broadcast)
 
     def ping(self, dst, count=1, interval="1s", size=56, timeout="1s"):
-        """Start ICMP echoes to dst; they run as the simulation runs. -> Ping."""
+        """Start ICMP echoes to dst (ICMPv6 echoes, RFC 4443 4.1, when dst is
+        IPv6); they run as the simulation runs. -> Ping."""
         from .ping import Ping
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValueError(f"count must be an int >= 1, got {count!r}")
         if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= 65507:
             raise ValueError(f"size must be an int 0..65507, got {size!r}")
-        return Ping(self, ip4_int(dst, "ping destination"), count,
-                    duration_ns(interval, "interval"), size, duration_ns(timeout, "timeout"))
+        target = dst if is_ip6(dst) else ip4_int(dst, "ping destination")
+        return Ping(self, target, count, duration_ns(interval, "interval"), size, duration_ns(timeout, "timeout"))
 
     def tcp_listen(self, port, addr=None, backlog=8):
-        """Listen for TCP connections on `port` -> Listener (accept() them)."""
+        """Listen for TCP connections on `port` -> Listener (accept() them).
+        addr None: both families; "::" IPv6 only; "0.0.0.0" IPv4 only."""
         from .tcp import Listener
-        return Listener(self, port_number(port), 0 if addr is None else ip4_int(addr), backlog)
+        return Listener(self, port_number(port), addr, backlog)
 
     def tcp_connect(self, dst, port, local_port=0):
-        """Open a TCP connection to dst:port -> TcpConn (it connects as the sim runs)."""
-        from .tcp import TcpConn
-        sim = self.sim
-        err = sim._c_int
-        err[0] = 0
-        ptr = sim._fn("shoal_tcp_connect")(self._p(), ip4_int(dst, "tcp_connect destination"),
-                                         port_number(port), port_number(local_port, "local_port"), err)
-        if ptr == _ffi.ffi.NULL:
-            sim._raise(err[0] or -100, f"{self.name}.tcp_connect({dst!r}, {port})")
-        return TcpConn(self, ptr)
+        """Open a TCP connection to dst:port (IPv4 or IPv6) -> TcpConn (it
+        connects as the sim runs)."""
+        from .tcp import TcpConn, connect
+        return TcpConn(self, connect(self, dst, port_number(port), port_number(local_port, "local_port")))
 
     # ---- DNS resolver (python/shoal/dns.py) ----
     @property
@@ -299,6 +418,30 @@ class Node(Endpoint):
         srv = DhcpServer(iface, pool, lease, router, dns)
         servers.append(srv)
         return srv
+
+    def dhcp6_server(self, iface_or_link, dns=(), domain=None):
+        """Serve stateless DHCPv6 (RFC 8415 18.3.6) on an interface (Iface,
+        Link or link name): DNS servers (up to 3) and a search domain ->
+        shoal.ip6.Dhcp6Server. IPv6 is turned on there if it was off."""
+        from . import ip6
+        iface = iface_or_link if isinstance(iface_or_link, Iface) else self.iface(iface_or_link)
+        return ip6.node_dhcp6_server(self, iface, dns, domain)
+
+    # ---- IPv6 Neighbor Discovery views (python/shoal/ip6.py) ----
+    def neighbors6(self):
+        """The neighbor cache: [{"ip", "mac", "state", "router", "ifindex"}]."""
+        from . import ip6
+        return ip6.neighbors6(self)
+
+    def routers6(self):
+        """The default router list: [{"ip", "ifindex", "lifetime"}] (seconds left)."""
+        from . import ip6
+        return ip6.routers6(self)
+
+    def prefixes6(self):
+        """The on-link prefix list: [{"prefix", "ifindex", "lifetime"}] (None: infinite)."""
+        from . import ip6
+        return ip6.prefixes6(self)
 
     # ---- introspection ----
     def stat_pairs(self):
@@ -344,11 +487,13 @@ class Node(Endpoint):
         sockets and TCP handles are closed (using them raises SocketClosed);
         echoes a ping still awaited count as lost. The node runs afterwards
         even if it was stopped. Not supported (yet) while the node runs a
-        DHCP client or server, AutoIP or the DNS resolver: ShoalError."""
+        DHCP(v6) client or server, AutoIP or the DNS resolver: ShoalError."""
         users = [what for what, there in (
             ("the DNS resolver", "_dns" in self.__dict__),
             ("a DHCP server", bool(self.__dict__.get("_dhcp_servers"))),
             ("a DHCP client", any(i.__dict__.get("_dhcp") is not None for i in self._ifaces.values())),
+            ("a DHCPv6 server", bool(self.__dict__.get("_dhcp6_servers"))),
+            ("a DHCPv6 client", any(i.__dict__.get("_dhcp6") is not None for i in self._ifaces.values())),
             ("AutoIP", any(i.__dict__.get("_autoip") is not None for i in self._ifaces.values()))) if there]
         if users:
             raise ShoalError(f"{self.name}.reboot(): not supported while it runs {', '.join(users)}")

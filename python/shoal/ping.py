@@ -1,7 +1,7 @@
-"""Ping: ICMP echoes from a stack node, running in virtual time."""
+"""Ping: ICMP (or ICMPv6, RFC 4443 4.1) echoes from a stack node, running in virtual time."""
 
 from . import _ffi
-from .addr import ip4_str
+from .addr import ip4_str, ip6_str
 
 __all__ = ["Ping"]
 
@@ -17,17 +17,26 @@ class Ping:
     """
 
     def __init__(self, node, dst, count, interval_ns, size, timeout_ns):
+        """dst: a host-order IPv4 int, or an IPv6 address string ("fe80::1%1")."""
         sim = node.sim
         self.node, self.sim = node, sim
-        self.dst, self.count, self.size = ip4_str(dst), count, size
+        self.count, self.size = count, size
         self.interval_ns, self.timeout_ns = interval_ns, timeout_ns
         self.start_ns = sim.now_ns
         err = sim._c_int
         err[0] = 0
-        ptr = sim._lib.shoal_ping_start(node._p(), dst, count, interval_ns, size, timeout_ns, err)
+        if isinstance(dst, int):
+            self.dst, limit = ip4_str(dst), 1472
+            ptr = sim._lib.shoal_ping_start(node._p(), dst, count, interval_ns, size, timeout_ns, err)
+        else:
+            from .ip6 import ping_target
+            b, zone = ping_target(node, dst)
+            self.dst, limit = ip6_str(b, zone), 1452
+            ptr = sim._fn("shoal_ping6_start")(node._p(), _ffi.ffi.new("uint8_t[16]", b), zone, count,
+                                               interval_ns, size, timeout_ns, err)
         if ptr == _ffi.ffi.NULL:
             sim._raise(err[0] or -100, f"{node.name}.ping({self.dst!r}, count={count}, size={size})"
-                                       " [count 1..64, size 0..1472]")
+                                       f" [count 1..64, size 0..{limit}]")
         self._ptr = ptr
         sim._pings.append(self)
 

@@ -407,4 +407,143 @@ shoal_link *shoal_tap_new(shoal_sim *sim, shoal_node *node, const char *ifname, 
 /* 1 once a TAP made the simulation realtime. */
 int shoal_sim_is_realtime(const shoal_sim *sim);
 
+/* ---- IPv6 (binding_ip6.c): addresses, SLAAC, ND views, router mode, MLD,
+ * routes, DHCPv6, ping ----
+ * IPv6 addresses cross as 16 bytes in network order (addr16), with a zone
+ * (the netif index of a link-local address; 0 = none) where one matters.
+ * Times are virtual nanoseconds; a lifetime "left" of UINT64_MAX is infinite. */
+/* Add an address (prefix_len 0..128; 128: no on-link prefix). dad = 0: valid
+ * at once. Turns IPv6 on for the interface (link-local first) if it was off. */
+int shoal_iface_add_ip6(shoal_node *node, int ifindex, const uint8_t *addr16, int prefix_len, int dad);
+int shoal_iface_del_ip6(shoal_node *node, int ifindex, const uint8_t *addr16);
+/* IPv6 on (nd6_netif_enable): iid_mode 0 stable (RFC 7217), 1 EUI-64, 2
+ * random; autoconf 1: Router Solicitations and addresses from RA prefixes. */
+int shoal_iface_enable_ip6(shoal_node *node, int ifindex, int iid_mode, int autoconf);
+typedef struct {
+    uint8_t addr[16];
+    int zone;                    /* netif index of a link-local, else 0 */
+    int prefix_len;
+    int state;                   /* 1 tentative, 2 preferred, 3 deprecated, 4 duplicated */
+    int flags;                   /* 1 manual, 2 autoconf, 4 no DAD, 8 temporary */
+    uint64_t preferred_left_ns;  /* UINT64_MAX: infinite */
+    uint64_t valid_left_ns;
+} shoal_ip6_addr_info;
+/* The index-th address slot in use (0..): 1 and *out, 0 past the end. */
+int shoal_iface_ip6_addr(const shoal_node *node, int ifindex, int index, shoal_ip6_addr_info *out);
+typedef struct {
+    int enabled;                 /* IPv6 on */
+    int autoconf;
+    int iid_mode;
+    int hop_limit;               /* CurHopLimit (from RAs; default 64) */
+    int mtu;                     /* IPv6 link MTU */
+    uint32_t base_reachable_ms;
+    uint32_t reachable_ms;       /* ReachableTime */
+    uint32_t retrans_ms;         /* RetransTimer */
+    int advertising;             /* router mode on */
+} shoal_iface_ip6_info;
+int shoal_iface_ip6_info_get(const shoal_node *node, int ifindex, shoal_iface_ip6_info *out);
+/* Router mode (RFC 4861 6.2). Start or update advertising with these
+ * values; with has_prefix, also advertise the prefix (prefix_len 1..128;
+ * lifetimes 0xffffffff = infinite). The node must forward (ERR_VAL). */
+typedef struct {
+    uint32_t min_interval_ms;
+    uint32_t max_interval_ms;
+    uint32_t router_lifetime_s;
+    int cur_hop_limit;           /* 0: unspecified */
+    int managed;                 /* M flag */
+    int other_config;            /* O flag */
+    uint32_t reachable_ms;       /* 0: unspecified */
+    uint32_t retrans_ms;         /* 0: unspecified */
+    uint32_t mtu;                /* 0: no MTU option */
+    uint8_t rdnss[16];           /* all zero: no RDNSS option */
+} shoal_ra_config;
+int shoal_iface_advertise(shoal_node *node, int ifindex, const shoal_ra_config *cfg, int has_prefix,
+                          const uint8_t *prefix16, int prefix_len, int on_link, int autonomous, uint32_t valid_s,
+                          uint32_t preferred_s);
+/* Stop advertising: a final RA with router lifetime 0. */
+int shoal_iface_advertise_stop(shoal_node *node, int ifindex);
+/* Join (join=1) or leave (join=0) an IPv6 multicast group (MLDv1, RFC 2710). */
+int shoal_iface_mld6(shoal_node *node, int ifindex, const uint8_t *group16, int join);
+/* Static IPv6 route. via16 NULL (or ::): on-link through ifindex; a
+ * link-local via needs ifindex. ifindex 0: found from via. */
+int shoal_node_route6_add(shoal_node *node, const uint8_t *prefix16, int prefix_len, const uint8_t *via16,
+                          int ifindex);
+int shoal_node_route6_del(shoal_node *node, const uint8_t *prefix16, int prefix_len);
+/* Read-only ND views, entry index 0..: 1 and *out, 0 past the end. */
+typedef struct {
+    uint8_t ip[16];
+    int zone;
+    uint8_t mac[6];
+    int ifindex;
+    int state;                   /* 1 INCOMPLETE, 2 REACHABLE, 3 STALE, 4 DELAY, 5 PROBE */
+    int is_router;
+} shoal_nd6_neighbor;
+int shoal_node_neighbor6(const shoal_node *node, int index, shoal_nd6_neighbor *out);
+typedef struct {
+    uint8_t ip[16];
+    int zone;
+    int ifindex;
+    int prefix_len;              /* prefixes only */
+    uint64_t left_ns;            /* lifetime left; UINT64_MAX: infinite */
+} shoal_nd6_entry;
+int shoal_node_router6(const shoal_node *node, int index, shoal_nd6_entry *out);
+int shoal_node_prefix6(const shoal_node *node, int index, shoal_nd6_entry *out);
+/* Stateless DHCPv6 client (RFC 8415 18.2.6) on an interface; handles as
+ * for the DHCP client: stop while the simulation is open, free after. */
+typedef struct shoal_dhcp6 shoal_dhcp6;
+typedef struct shoal_dhcp6_server shoal_dhcp6_server;
+shoal_dhcp6 *shoal_dhcp6_start(shoal_node *node, int ifindex, int *err);
+int shoal_dhcp6_stop(shoal_dhcp6 *d);
+typedef struct {
+    int state;                   /* 0 off, 1 requesting, 2 done */
+    int dns_count;
+    uint8_t dns[3][16];
+    char domain[64];
+    uint32_t tries;
+} shoal_dhcp6_info;
+int shoal_dhcp6_info_get(const shoal_dhcp6 *d, shoal_dhcp6_info *out);
+void shoal_dhcp6_free(shoal_dhcp6 *d);
+/* A stateless DHCPv6 server on an interface: dns_count (0..3) addresses
+ * of 16 bytes each in dns16; domain may be NULL. */
+shoal_dhcp6_server *shoal_dhcp6_server_start(shoal_node *node, int ifindex, const uint8_t *dns16, int dns_count,
+                                             const char *domain, int *err);
+int shoal_dhcp6_server_stop(shoal_dhcp6_server *srv);
+/* Replies sent so far. */
+uint32_t shoal_dhcp6_server_replies(const shoal_dhcp6_server *srv);
+void shoal_dhcp6_server_free(shoal_dhcp6_server *srv);
+/* ICMPv6 echo (RFC 4443 4.1); results through shoal_ping_result & co. A
+ * scoped destination needs zone (its netif index). */
+shoal_ping *shoal_ping6_start(shoal_node *node, const uint8_t *dst16, int zone, int count, uint64_t interval_ns,
+                              int payload_len, uint64_t timeout_ns, int *err);
+/* ---- end of IPv6 ---- */
+
+/* ---- IPv6 sockets (binding_sockets.c, binding_tcp.c, binding_dns.c) ----
+ * Addresses of either family: family 4 or 6 (46: both, for a wildcard
+ * bind: a dual-stack socket), 16 bytes in network order (IPv4: the first 4;
+ * an IPv4-mapped ::ffff:a.b.c.d is IPv4) and zone (a scoped address's netif
+ * index; 0 with a single interface means that one, else SHOAL_EBADARG).
+ * The uint32 calls above stay IPv4-only. */
+shoal_udp *shoal_udp_open_ip(shoal_node *node, int family, const uint8_t *addr16, int zone, uint16_t port,
+                             int *err);
+int shoal_udp_connect_ip(shoal_udp *sock, int family, const uint8_t *addr16, int zone, uint16_t port);
+int shoal_udp_sendto_ip(shoal_udp *sock, const uint8_t *data, size_t len, int family, const uint8_t *addr16,
+                        int zone, uint16_t port);
+/* As shoal_udp_recvfrom, the sender in family / addr16 (16 bytes) / zone. */
+int64_t shoal_udp_recvfrom_ip(shoal_udp *sock, uint8_t *buf, size_t cap, int *family, uint8_t *addr16, int *zone,
+                              uint16_t *port);
+/* IPv6 hop limit of unicast datagrams (0: the interface's CurHopLimit) and
+ * of multicast ones (RFC 3493 5.1, 5.2). */
+int shoal_udp_set_hops6(shoal_udp *sock, int hops, int mcast_hops);
+shoal_tcp *shoal_tcp_listen_ip(shoal_node *node, int family, const uint8_t *addr16, int zone, uint16_t port,
+                               int backlog, int *err);
+shoal_tcp *shoal_tcp_connect_ip(shoal_node *node, int family, const uint8_t *addr16, int zone, uint16_t port,
+                                uint16_t local_port, int *err);
+/* One end of a connection (remote=0: ours): 0, or SHOAL_ECLOSED. */
+int shoal_tcp_endpoint_ip(const shoal_tcp *conn, int remote, int *family, uint8_t *addr16, int *zone,
+                          uint16_t *port);
+/* Resolver servers of either family (dns_set_server_ip); family 0 clears. */
+int shoal_dns_set_server_ip(shoal_node *node, void *block, int idx, int family, const uint8_t *addr16, int zone);
+int shoal_dns_get_server_ip(shoal_node *node, void *block, int idx, int *family, uint8_t *addr16, int *zone);
+/* ---- end of IPv6 sockets ---- */
+
 #endif
