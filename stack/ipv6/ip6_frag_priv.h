@@ -6,33 +6,39 @@
 
 struct pbuf;
 struct netif;
+struct stack;
 
-/* A fragment being held: its fragmentable part and where it goes. */
+#define IP6_FRAG_HDR_LEN 8u
+
+/* A fragment being held: its fragmentable part and where it goes. The
+ * offset-0 fragment keeps its headers in front of the payload (unfrag_len +
+ * 8 bytes), so that they can be put back for the result or a time exceeded. */
 struct ip6_frag_node {
     struct ip6_frag_node *next;
     struct pbuf *p;
     uint32_t start, end;   /* byte range in the original fragmentable part */
 };
 
-#define IP6_REASS_UNFRAG_MAX 128u /* unfragmentable part kept from the first fragment */
-
 struct ip6_reass_entry {
     bool used;
+    bool dead;             /* overlap seen (RFC 5722): drop the rest quietly until the deadline */
     ip6_addr_t src, dst;
     uint32_t id;
     uint8_t netif_idx;
     uint8_t next_header;   /* from the first fragment's fragment header */
     bool have_first;
-    uint16_t unfrag_len;   /* bytes of first_hdr: fixed header + unfragmentable ext headers */
+    uint16_t unfrag_len;   /* first fragment: fixed header + unfragmentable ext headers */
+    uint16_t prev_nh_off;  /* first fragment: the Next Header field that named the fragment header */
     uint32_t total;        /* fragmentable length, from the last fragment; 0 before */
+    uint64_t created_ns;
     uint64_t deadline_ns;
     struct ip6_frag_node *frags; /* sorted by start, never overlapping */
-    uint8_t first_hdr[IP6_REASS_UNFRAG_MAX];
 };
 
 /* A fragment for us: p's payload at the IPv6 header, the fragment header at
- * frag_offset. Takes p. Returns the whole packet (payload at the IPv6
- * header, no fragment header, payload length fixed) when complete, else NULL. */
+ * frag_offset (within p's first segment). Takes p. Returns the whole packet
+ * (payload at the IPv6 header, no fragment header, payload length fixed)
+ * when complete, else NULL. An atomic fragment comes back at once. */
 struct pbuf *ip6_reass(struct pbuf *p, struct netif *netif, uint32_t frag_offset);
 
 /* Send p (payload at the IPv6 header) in fragments that fit mtu. */

@@ -19,12 +19,22 @@ struct ip6_route_entry {
     bool used;
 };
 
+/* A Packet Too Big lowered the path MTU towards dst (RFC 8201 4). */
+struct ip6_pmtu_entry {
+    ip6_addr_t dst;
+    uint16_t mtu;
+    bool used;
+    uint64_t expires_ns;            /* then the link MTU applies again */
+};
+#define IP6_PMTU_ENTRIES 8u
+
 /* Per-instance IPv6 state that is not a table (embedded in struct stack). */
 struct ip6_state {
     uint32_t next_frag_id;          /* RFC 7739: start random, per-instance counter */
     uint64_t icmp6_tokens;          /* ICMPv6 error rate limit (RFC 4443 2.4 f) */
     uint64_t icmp6_tokens_at_ns;
     struct stack_timer timer;       /* reassembly timeouts, PMTU aging */
+    struct ip6_pmtu_entry pmtu[IP6_PMTU_ENTRIES];
 };
 
 /* A finished packet to its next hop: multicast mapped to 33:33:xx (RFC 2464
@@ -32,13 +42,18 @@ struct ip6_state {
  * point-to-point netifs. p's payload is the IPv6 header; p stays the caller's. */
 err_t ip6_link_output(struct netif *netif, struct pbuf *p, const ip6_addr_t *nexthop);
 
-/* Send with a next hop already chosen; fragments when p is larger than mtu. */
+/* Send with a next hop already chosen; fragments when p is larger than the
+ * path MTU. src NULL selects a source; a given :: is sent as is (DAD,
+ * RFC 4862 5.4.2), unlike ip6_output() where :: also selects. */
 err_t ip6_output_nexthop(struct netif *netif, struct pbuf *p, const ip6_addr_t *src, const ip6_addr_t *dst,
                          const ip6_addr_t *nexthop, uint8_t hop_limit, uint8_t tclass, uint8_t proto);
 
 /* A packet for another host on a router (RFC 8200 3, RFC 4443 3). Takes p,
  * whose payload is the IPv6 header. */
 void ip6_forward(struct pbuf *p, const struct ip6_rx_info *info);
+/* A router copies a multicast packet of wider than link-local scope to the
+ * other netifs with listeners (RFC 2710 7). p stays the caller's. */
+void ip6_forward_multicast(struct pbuf *p, const struct ip6_rx_info *info);
 
 /* ICMPv6 (icmp6.c). Takes p (payload at the ICMPv6 header). */
 void icmp6_input(struct pbuf *p, const struct ip6_rx_info *info);
@@ -55,6 +70,10 @@ void icmp6_finish(struct pbuf *p, const ip6_addr_t *src, const ip6_addr_t *dst);
 
 /* Path MTU cache (RFC 8201): a PTB lowered the MTU towards dst. */
 void ip6_pmtu_update(struct stack *s, const ip6_addr_t *dst, uint32_t mtu);
+
+/* Rearm s->ip6.timer for the earliest reassembly deadline or PMTU expiry;
+ * cancelled when nothing is pending (ip6_pmtu.c). */
+void ip6_timer_update(struct stack *s);
 
 /* Static routes through a netif that goes away. */
 void ip6_routes_forget_netif(struct stack *s, const struct netif *netif);

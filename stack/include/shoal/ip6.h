@@ -123,7 +123,8 @@ err_t ip6_route_del(struct stack *s, const ip6_addr_t *prefix, uint8_t prefix_le
 /* Source address selection (RFC 6724 5, the rules that matter for one host:
  * same address, scope, avoid deprecated, outgoing netif, longest match).
  * ERR_RTE when the netif has no usable (preferred or deprecated, not
- * tentative) address of the needed scope. */
+ * tentative) address; a smaller scope than dst's is chosen only when
+ * nothing else is there (rule 2). */
 err_t ip6_select_source(struct netif *netif, const ip6_addr_t *dst, ip6_addr_t *out);
 
 /* True if addr is a valid (not tentative) address of some netif; with a
