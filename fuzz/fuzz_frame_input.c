@@ -39,6 +39,7 @@
 
 #include "shoal/stack.h"
 #include "shoal/netif.h"
+#include "shoal/nd6.h"
 #include "shoal/pbuf.h"
 #include "shoal/ip4.h"
 #include "shoal/udp.h"
@@ -316,6 +317,12 @@ static struct netif *add_netif(struct harness *h, uint8_t n)
     ip4_addr_t addr = ip4_addr_make(10, 0, n, 1), mask = ip4_addr_make(255, 255, 255, 0);
     ip4_addr_t gw = ip4_addr_make(10, 0, n, 254);
     netif_set_ip4(netif, &addr, &mask, &gw);
+    /* IPv6 too: an EUI-64 link-local (fe80::ff:fe00:<n>01 style, from the MAC)
+     * and 2001:db8:<n>::1/64, valid at once (the config turns DAD off), so
+     * IPv6 frames reach ND, ICMPv6 and the transports. */
+    nd6_netif_enable(netif, ND6_IID_EUI64, true);
+    ip6_addr_t a6 = ip6_addr_make(0x2001, 0xdb8, n, 0, 0, 0, 0, 1);
+    netif_add_ip6(netif, &a6, 64, NETIF_IP6_FLAG_NODAD);
     return netif;
 }
 
@@ -327,6 +334,7 @@ static void setup(struct harness *h, struct ping *pg, uint8_t config)
     stack_config_default(&cfg);
     cfg.ip_forwarding = (config & CONFIG_FORWARDING) != 0;
     cfg.icmp_echo_broadcast = (config & CONFIG_ECHO_BROADCAST) != 0;
+    cfg.ip6_dad_transmits = 0;
     h->stack = stack_new(&cfg, &h->tp.platform);
     if (h->stack == NULL) fail("stack_new", 0);
     h->netif[0] = add_netif(h, 0);
