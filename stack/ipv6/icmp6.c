@@ -13,6 +13,7 @@
 #include "shoal/inet_chksum.h"
 #include "core/stack_priv.h"
 #include "ipv6/ip6_priv.h"
+#include "ipv6/ip6_upper.h"
 #include "ipv6/ip6_frag_priv.h"
 #include "ipv6/nd6_priv.h"
 #include "ipv6/mld6_priv.h"
@@ -99,6 +100,7 @@ static void packet_too_big(struct stack *s, const struct pbuf *p, const struct i
     ip6_addr_from_bytes(&dst, b + ICMP6_ERR_HDR_LEN + 24);
     if (ip6_addr_has_scope(&dst)) dst.zone = info->netif->index;
     ip6_pmtu_update(s, &dst, rd32be(b + 4));
+    tcp_pmtu_lowered(s, &dst);
 }
 
 void icmp6_input(struct pbuf *p, const struct ip6_rx_info *info)

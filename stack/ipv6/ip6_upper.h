@@ -14,4 +14,9 @@ void udp_input_ip6(struct pbuf *p, const struct ip6_rx_info *info);
 void tcp_input_ip6(struct pbuf *p, const struct ip6_rx_info *info);
 bool raw_input_ip6(struct pbuf *p, const struct ip6_rx_info *info);
 
+/* The path MTU towards dst went down (icmp6.c, after a Packet Too Big):
+ * TCP connections to dst shrink their segments (RFC 8201 5.2). */
+struct stack;
+void tcp_pmtu_lowered(struct stack *s, const ip6_addr_t *dst);
+
 #endif

@@ -15,6 +15,7 @@
 #include "core/stack_priv.h"
 #include "core/siphash.h"
 #include "transport/tcp_priv.h"
+#include "ipv6/ip6_upper.h"
 
 const char *tcp_state_str(enum tcp_state st)
 {
@@ -262,6 +263,24 @@ uint16_t tcp_mss_for_route(struct tcp_pcb *pcb)
     if (n != NULL && n->mtu > 40u) mss = SHOAL_MIN(mss, (uint32_t)n->mtu - 40u);
     return (uint16_t)mss;
 }
+
+#if SHOAL_IPV6
+/* RFC 8201 5.2 / 5.4: the path MTU towards dst went down (a Packet Too Big):
+ * connections to dst send smaller segments from now on. Data not yet sent is
+ * cut again to the new size; segments already in flight that no longer fit
+ * are fragmented by IPv6 at the source if they must be sent again (RFC 8200 5). */
+void tcp_pmtu_lowered(struct stack *s, const ip6_addr_t *dst)
+{
+    for (struct tcp_pcb *pcb = s->tcp_pcbs; pcb != NULL; pcb = pcb->next) {
+        if (!ip_pcb_is_v6(&pcb->remote_ip) || !ip6_addr_eq(ip_2_ip6(&pcb->remote_ip), dst)) continue;
+        if (pcb->state < TCP_SYN_SENT || pcb->state == TCP_TIME_WAIT) continue;
+        uint16_t mss = tcp_mss_for_route(pcb);
+        if (mss >= pcb->mss) continue;
+        pcb->mss = mss;
+        tcp_resegment_unsent(pcb);
+    }
+}
+#endif
 
 uint32_t tcp_rcv_wnd_avail(const struct tcp_pcb *pcb)
 {
@@ -538,7 +557,15 @@ err_t tcp_write(struct tcp_pcb *pcb, const void *data, size_t len, uint8_t apifl
  * to full segments now that the MSS and options are known (RFC 9293
  * 3.8.6.2.1 sends full-sized segments). All or nothing: on a pool shortage
  * the old segments stay as they were. */
-void tcp_resegment_unsent(struct tcp_pcb *pcb)
+static void resegment(struct tcp_pcb *pcb, bool include_sent);
+
+void tcp_resegment_unsent(struct tcp_pcb *pcb) { resegment(pcb, false); }
+
+/* After the MSS went down (RFC 8201 5.2): data that goes out again after a
+ * timeout is cut to the new size too, so that it needs no IP fragments. */
+void tcp_resegment_queued(struct tcp_pcb *pcb) { resegment(pcb, true); }
+
+static void resegment(struct tcp_pcb *pcb, bool include_sent)
 {
     struct stack *s = pcb->stack;
     size_t full = tcp_full_seg(pcb);
@@ -548,7 +575,8 @@ void tcp_resegment_unsent(struct tcp_pcb *pcb)
     size_t bytes = 0;
     bool needed = false;
     struct tcp_seg *end = *start;
-    for (; end != NULL && !(end->flags & (TCP_SYN | TCP_FIN)) && end->rtx_count == 0 && end->p != NULL;
+    for (; end != NULL && !(end->flags & (TCP_SYN | TCP_FIN)) && (include_sent || end->rtx_count == 0) &&
+           end->p != NULL;
          end = end->next) {
         bytes += end->len;
         if (end->len != full && (end->len > full || end->next != NULL)) needed = true;
@@ -559,6 +587,7 @@ void tcp_resegment_unsent(struct tcp_pcb *pcb)
     size_t src_off = 0;
     uint32_t seq = (*start)->seq;
     uint8_t psh = 0;
+    uint8_t rtx = 0; /* Karn: new segments carrying resent data count as resent */
     for (size_t done = 0; done < bytes;) {
         size_t n = SHOAL_MIN(full, bytes - done);
         struct tcp_seg *seg = pool_alloc(&s->pools[POOL_TCP_SEG]);
@@ -583,6 +612,7 @@ void tcp_resegment_unsent(struct tcp_pcb *pcb)
             filled += take;
             src_off += take;
             psh |= (uint8_t)(src->flags & TCP_PSH);
+            rtx = SHOAL_MAX(rtx, src->rtx_count);
             if (src_off == src->len) {
                 src = src->next;
                 src_off = 0;
@@ -591,6 +621,7 @@ void tcp_resegment_unsent(struct tcp_pcb *pcb)
         seg->p = p;
         seg->seq = seq;
         seg->len = (uint32_t)n;
+        seg->rtx_count = rtx;
         uint32_t sum = 0;
         for (struct pbuf *q = p; q != NULL; q = q->next) {
             uint32_t part = chksum_partial(q->payload, q->len, 0);
@@ -833,6 +864,13 @@ static void rto_expired(struct tcp_pcb *pcb, uint64_t now)
     pcb->unacked_tail = NULL;
     pcb->snd_nxt = pcb->snd_una;
     pcb->rtt_timing = false; /* Karn */
+    /* Segments cut for a larger MSS than the path now allows go out cut again. */
+    for (struct tcp_seg *q = pcb->unsent; q != NULL; q = q->next) {
+        if (q->len > tcp_full_seg(pcb)) {
+            tcp_resegment_queued(pcb);
+            break;
+        }
+    }
     (void)now;
 }
 

@@ -344,7 +344,9 @@ static bool can_send_new(struct tcp_pcb *pcb, const struct tcp_seg *seg)
         } else {
             /* RFC 3042: each of the first two duplicate ACKs lets one new segment out. */
             if (!pcb->in_recovery && pcb->dupacks > 0 && pcb->dupacks < 3) limit += (uint32_t)pcb->dupacks * pcb->mss;
-            if (seg->len > 0 && flight + seg->len > limit) return false;
+            /* With nothing in flight one segment always goes, even one larger
+             * than the loss window (cut before the MSS went down). */
+            if (seg->len > 0 && flight > 0 && flight + seg->len > limit) return false;
         }
     }
     /* Nagle (RFC 9293 3.7.4) with sender SWS avoidance: a short segment waits

@@ -220,6 +220,7 @@ uint16_t tcp_mss_for_route(struct tcp_pcb *pcb);
 void tcp_seg_free(struct stack *s, struct tcp_seg *seg);
 void tcp_accept_child(struct tcp_pcb *child);
 void tcp_resegment_unsent(struct tcp_pcb *pcb);
+void tcp_resegment_queued(struct tcp_pcb *pcb);
 /* A SYN on a listener: a new PCB for SYN-RCVD (RFC 9293 3.10.7.2), or NULL. */
 struct tcp_pcb *tcp_listen_input_new(struct tcp_pcb *lpcb, const ip_addr_t *local, const ip_addr_t *remote,
                                      uint16_t remote_port);
