@@ -9,8 +9,8 @@
  * addresses: fe80::ff:fe00:1 and fe80::ff:fe00:101), one DAD probe, SLAAC on,
  * and 2001:db8::1/64 on eth0 without DAD. The input's first byte configures
  * it (0x01: forwarding, eth0 advertises 2001:db8::/64 as a router; 0x02:
- * no SLAAC). The rest is a sequence of records, each starting with a 16-bit
- * big-endian word w:
+ * no SLAAC; 0x04: a one-entry neighbor cache). The rest is a sequence of
+ * records, each starting with a 16-bit big-endian word w:
  *   w & 0xc000 == 0xc000   advance the clock by (w & 0x3fff) ms
  *   w & 0xc000 == 0x8000   an action: op w & 0xf, argument (w >> 4) & 0x3ff
  *                          (see action(): send to an address, which starts
@@ -51,6 +51,7 @@
 #define FRAME_HOP_LIMIT 0x4000u
 #define CONFIG_ROUTER 0x01u
 #define CONFIG_NO_SLAAC 0x02u
+#define CONFIG_ONE_NEIGHBOR 0x04u
 #define DRAIN_MS (10u * 60u * 1000u)
 /* Router, prefix and address lifetimes reach 2^32 s: the harness's bound
  * for "implausibly far" is that, not the 2 h of the TCP harnesses. */
@@ -307,7 +308,9 @@ static void setup(struct harness *h, uint8_t config)
     stack_config_default(&cfg);
     cfg.ip_forwarding = (config & CONFIG_ROUTER) != 0;
     cfg.ip6_dad_transmits = 1;
-    cfg.nd6_neighbors = 6; /* small tables: replacement runs often */
+    /* Small tables: replacement runs often. One entry: the errors for the
+     * packets of a failed resolution need the entry that just failed. */
+    cfg.nd6_neighbors = (config & CONFIG_ONE_NEIGHBOR) ? 1 : 6;
     cfg.nd6_routers = 2;
     cfg.nd6_prefixes = 3;
     cfg.nd6_dests = 3;

@@ -25,6 +25,7 @@
 
 static err_t glue_open(struct dhcp6_server *srv);
 static void glue_close(struct dhcp6_server *srv);
+static struct udp_pcb *find_shared(struct stack *s);
 
 size_t dhcp6_server_answer(struct dhcp6_server *srv, const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
 {
@@ -89,6 +90,19 @@ void dhcp6_server_stop(struct dhcp6_server *srv)
     (void)mld6_leave(srv->netif, &agents);
     glue_close(srv);
     srv->running = false;
+}
+
+void dhcp6_server_netif_removed(struct netif *netif)
+{
+    /* Servers keep a pointer to their netif: stop those on this one before
+     * it goes back to its pool. */
+    struct udp_pcb *pcb = find_shared(netif->stack);
+    struct dhcp6_server *srv = pcb != NULL ? pcb->recv_arg : NULL;
+    while (srv != NULL) {
+        struct dhcp6_server *next = srv->next;
+        if (srv->netif == netif) dhcp6_server_stop(srv);
+        srv = next;
+    }
 }
 
 /* ---- the UDP transport ---- */

@@ -17,6 +17,7 @@
 #include "ipv6/ip6_priv.h"
 #include "ipv6/nd6_priv.h"
 #include "ipv6/mld6_priv.h"
+#include "ipv6/dhcp6_priv.h"
 #endif
 
 struct netif *netif_add(struct stack *s, const struct netif_init *init)
@@ -59,6 +60,7 @@ void netif_remove(struct netif *netif)
     feat_netif_clients_stop(netif);
 #if SHOAL_IPV6 && SHOAL_DHCP6
     if (netif->dhcp6 != NULL) dhcp6_stop(netif);
+    dhcp6_server_netif_removed(netif);
 #endif
     if (netif->kind == NETIF_ETHERNET) etharp_flush_netif(netif);
     ip4_routes_forget_netif(s, netif);

@@ -12,4 +12,8 @@
 /* A message that arrived on netif for the client (payload of a UDP datagram to port 546). */
 void dhcp6_client_input(struct netif *netif, const uint8_t *msg, size_t len);
 
+/* netif is going away: stop the servers that run on it (netif_remove() must
+ * call this, as it calls dhcp6_stop() for the client). */
+void dhcp6_server_netif_removed(struct netif *netif);
+
 #endif

@@ -118,20 +118,24 @@ void mld6_rearm(struct stack *s)
         stack_timer_arm(s, &s->mld6.timer, next, timer_fire, NULL);
 }
 
+/* Uniform in [0, max_ns]. The product of a 32-bit draw and a delay of
+ * more than 4.29 s does not fit 64 bits: those take two draws. */
 static uint64_t random_upto(struct stack *s, uint64_t max_ns)
 {
-    return ((uint64_t)stack_random32(s) * (max_ns + 1u)) >> 32;
+    if (max_ns < 0xffffffffull) return ((uint64_t)stack_random32(s) * (max_ns + 1u)) >> 32;
+    uint64_t r = ((uint64_t)stack_random32(s) << 32) | stack_random32(s);
+    return max_ns == UINT64_MAX ? r : r % (max_ns + 1u);
 }
 
 /* RFC 2710 5: a Report after a random delay in [0, max]; a running timer
- * is only moved earlier. */
+ * is reset only when max is below the time it has left. */
 static void delay_report(struct stack *s, struct mld6_group *g, uint64_t max_ns)
 {
-    uint64_t at = stack_now(s) + random_upto(s, max_ns);
-    if (!g->delaying || at < g->report_at_ns) {
-        g->delaying = true;
-        g->report_at_ns = at;
-    }
+    uint64_t now = stack_now(s);
+    uint64_t left = g->report_at_ns > now ? g->report_at_ns - now : 0;
+    if (g->delaying && left <= max_ns) return;
+    g->delaying = true;
+    g->report_at_ns = now + random_upto(s, max_ns);
 }
 
 /* The Report for g (to the group itself, RFC 2710 3), now. */

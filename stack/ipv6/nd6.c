@@ -143,14 +143,17 @@ struct nd6_neighbor *nd6_find_neighbor(struct stack *s, uint8_t netif_idx, const
     return NULL;
 }
 
-static void drop_queue(struct stack *s, struct nd6_neighbor *e, struct netif *netif, bool report)
+/* Free a detached list of waiting packets. With `netif`, tell each packet's
+ * source that the address is unreachable first (RFC 4861 7.2.2) when it came
+ * from elsewhere (our own are simply dropped). The list must be detached
+ * from its entry: sending the error may resolve its destination and so
+ * reuse any cache entry, this one included. */
+static void free_queue(struct stack *s, struct nd6_qnode *list, struct netif *netif)
 {
-    while (e->queue != NULL) {
-        struct nd6_qnode *q = e->queue;
-        e->queue = q->next;
-        /* RFC 4861 7.2.2: address unreachable for each packet that waited,
-         * when it came from elsewhere (our own are simply dropped). */
-        if (report && netif != NULL && q->p->len >= IP6_HDR_LEN) {
+    while (list != NULL) {
+        struct nd6_qnode *q = list;
+        list = q->next;
+        if (netif != NULL && q->p->len >= IP6_HDR_LEN) {
             ip6_addr_t src;
             ip6_addr_from_bytes(&src, q->p->payload + 8);
             if (!ip6_is_local_addr(s, &src)) {
@@ -164,12 +167,21 @@ static void drop_queue(struct stack *s, struct nd6_neighbor *e, struct netif *ne
         pool_free(&s->pools[POOL_ND6_QUEUE], q);
         STATS_INC(s, STATS_ND6, drop);
     }
-    e->queued = 0;
 }
+
+static struct nd6_qnode *detach_queue(struct nd6_neighbor *e)
+{
+    struct nd6_qnode *list = e->queue;
+    e->queue = NULL;
+    e->queued = 0;
+    return list;
+}
+
+static void drop_queue(struct stack *s, struct nd6_neighbor *e) { free_queue(s, detach_queue(e), NULL); }
 
 static void clear_entry(struct stack *s, struct nd6_neighbor *e)
 {
-    drop_queue(s, e, NULL, false);
+    drop_queue(s, e);
     if (e->is_router) nd6_router_unreachable(s, e->netif_idx, &e->ip);
     memset(e, 0, sizeof(*e));
 }
@@ -205,8 +217,8 @@ void nd6_rerandomize_reachable(struct netif *netif)
     /* RFC 4861 6.3.2: uniformly in [MIN_RANDOM_FACTOR, MAX_RANDOM_FACTOR] x base = [0.5, 1.5] x base. */
     struct stack *s = netif->stack;
     uint32_t base = netif->nd6.base_reachable_ms ? netif->nd6.base_reachable_ms : 30000u;
-    uint32_t span = base; /* 1.5 base - 0.5 base */
-    netif->nd6.reachable_ms = base / 2u + (span ? stack_random32(s) % (span + 1u) : 0);
+    uint64_t span = base; /* 1.5 base - 0.5 base; 64 bits: no wrap at any base */
+    netif->nd6.reachable_ms = (uint32_t)SHOAL_MIN(base / 2u + stack_random32(s) % (span + 1u), 0xffffffffull);
     netif->nd6.reachable_drawn_ns = stack_now(s);
 }
 
@@ -325,9 +337,11 @@ void nd6_cache_tick(struct stack *s, uint64_t now)
         switch (e->state) {
         case ND6_INCOMPLETE:
             if (e->probes >= ND6_MAX_MULTICAST_SOLICIT) {
-                /* RFC 4861 7.2.2: resolution failed. */
-                drop_queue(s, e, netif, true);
+                /* RFC 4861 7.2.2: resolution failed. The entry goes first:
+                 * the errors may need a cache entry of their own. */
+                struct nd6_qnode *waiting = detach_queue(e);
                 clear_entry(s, e);
+                free_queue(s, waiting, netif);
                 break;
             }
             e->deadline_ns = now + retrans;
@@ -469,9 +483,10 @@ static void ns_input(const struct ip6_rx_info *info, const uint8_t *msg, size_t 
     }
     if (!netif_ip6_usable(a)) return;
     if (!src_any) nd6_cache_learn(netif, &info->ip.src, opts.slla, opts.slla_len, false);
-    /* 7.2.4: a solicited NA with TLLA, O set (no anycast here), R on routers;
-     * to all-nodes with S clear when the solicitation came from ::. */
-    uint8_t flags = NA_FLAG_O | (stack_config(s)->ip_forwarding ? NA_FLAG_R : 0);
+    /* 7.2.4: a solicited NA with TLLA, O set when the TLLA is there (no
+     * anycast here), R on routers; to all-nodes with S clear when the
+     * solicitation came from ::. */
+    uint8_t flags = (nd6_lladdr_opt_len(netif) ? NA_FLAG_O : 0) | (stack_config(s)->ip_forwarding ? NA_FLAG_R : 0);
     ip6_addr_t dst;
     if (src_any) {
         dst = ip6_addr_all_nodes();
@@ -598,7 +613,7 @@ void nd6_netif_cleanup(struct netif *netif)
     for (uint32_t i = 0; i < s->cfg.nd6_neighbors; i++) {
         struct nd6_neighbor *e = &s->nd6_cache[i];
         if (e->state != ND6_EMPTY && e->netif_idx == netif->index) {
-            drop_queue(s, e, NULL, false);
+            drop_queue(s, e);
             memset(e, 0, sizeof(*e));
         }
     }

@@ -247,9 +247,10 @@ void nd6_ra_input(const struct ip6_rx_info *info, const uint8_t *msg, size_t len
     update_router(netif, &info->ip.src, router_lifetime, now);
     if (router_lifetime != 0) nd6_slaac_rs_done(netif); /* 6.3.7 */
     if (cur_hop_limit != 0) nd->cur_hop_limit = cur_hop_limit;
+    reachable = SHOAL_MIN(reachable, 3600000u); /* MAX_REACHABLE_TIME (6.2.1) */
     if (reachable != 0 && reachable != nd->base_reachable_ms) {
         /* 6.3.4: a new BaseReachableTime draws a new ReachableTime. */
-        nd->base_reachable_ms = SHOAL_MIN(reachable, 3600000u); /* MAX_REACHABLE_TIME */
+        nd->base_reachable_ms = reachable;
         nd6_rerandomize_reachable(netif);
     }
     if (retrans != 0) nd->retrans_ms = retrans;

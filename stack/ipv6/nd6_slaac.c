@@ -396,7 +396,7 @@ uint64_t nd6_slaac_next(struct stack *s)
         bool up = netif_is_up(n);
         for (unsigned i = 0; i < SHOAL_NETIF_IP6_ADDRS; i++) {
             const struct netif_ip6_addr *a = &n->ip6[i];
-            if (a->state == NETIF_IP6_INVALID || a->state == NETIF_IP6_DUPLICATED) continue;
+            if (a->state == NETIF_IP6_INVALID) continue;
             if (a->state == NETIF_IP6_TENTATIVE && up) next = SHOAL_MIN(next, a->dad_next_ns);
             if (a->state == NETIF_IP6_PREFERRED) next = SHOAL_MIN(next, a->preferred_until_ns);
             next = SHOAL_MIN(next, a->valid_until_ns);
@@ -409,11 +409,13 @@ uint64_t nd6_slaac_next(struct stack *s)
 static void addr_tick(struct netif *netif, int slot, uint64_t now)
 {
     struct netif_ip6_addr *a = &netif->ip6[slot];
-    if (a->state == NETIF_IP6_INVALID || a->state == NETIF_IP6_DUPLICATED) return;
+    if (a->state == NETIF_IP6_INVALID) return;
     if (a->valid_until_ns <= now) {
-        clear_slot(netif, slot); /* 5.5.4: invalid: removed */
+        /* 5.5.4: invalid: removed (a duplicate too, so its slot comes back). */
+        clear_slot(netif, slot);
         return;
     }
+    if (a->state == NETIF_IP6_DUPLICATED) return;
     if (a->state == NETIF_IP6_TENTATIVE && netif_is_up(netif) && a->dad_next_ns <= now) {
         if (a->dad_left == 0) {
             addr_ready(netif, slot); /* 5.4: RetransTimer after the last NS passed quietly */
