@@ -59,6 +59,15 @@ class Sim:
             raise ShoalError("this simulation is closed")
         return self._ptr
 
+    def excuse(self, link, frame):
+        """Excuse one frame on link's pcap from the tshark check (the pytest
+        plugin and `shoal run` skip what tshark says about it): for frames a
+        test has checked itself whose dissection tshark must get wrong, such
+        as an ICMPv6 error quoting a deliberately malformed packet."""
+        from .pcapcheck import frame_digest
+        if link.pcap_path is not None:
+            self._injected.setdefault(link.pcap_path, set()).add(frame_digest(bytes(frame)))
+
     def flush(self):
         """Write buffered pcap data to disk (the files stay open)."""
         self._p()
