@@ -23,6 +23,20 @@
 _Static_assert(sizeof(struct sockaddr_in) == sizeof(struct shoal_sockaddr_in), "sockaddr_in");
 _Static_assert(offsetof(struct sockaddr_in, sin_port) == offsetof(struct shoal_sockaddr_in, sin_port), "sin_port");
 _Static_assert(offsetof(struct sockaddr_in, sin_addr) == offsetof(struct shoal_sockaddr_in, sin_addr), "sin_addr");
+_Static_assert(sizeof(struct sockaddr_in6) == sizeof(struct shoal_sockaddr_in6), "sockaddr_in6");
+_Static_assert(offsetof(struct sockaddr_in6, sin6_port) == offsetof(struct shoal_sockaddr_in6, sin6_port), "sin6_port");
+_Static_assert(offsetof(struct sockaddr_in6, sin6_addr) == offsetof(struct shoal_sockaddr_in6, sin6_addr), "sin6_addr");
+_Static_assert(offsetof(struct sockaddr_in6, sin6_scope_id) == offsetof(struct shoal_sockaddr_in6, sin6_scope_id),
+               "sin6_scope_id");
+_Static_assert(sizeof(struct ipv6_mreq) == sizeof(struct shoal_ipv6_mreq), "ipv6_mreq");
+_Static_assert(sizeof(struct sockaddr_storage) == sizeof(struct shoal_sockaddr_storage), "sockaddr_storage");
+_Static_assert(AF_INET6 == SHOAL_AF_INET6 && IPPROTO_IPV6 == SHOAL_IPPROTO_IPV6 && IPPROTO_ICMPV6 == SHOAL_IPPROTO_ICMPV6 &&
+                   IPV6_V6ONLY == SHOAL_IPV6_V6ONLY && IPV6_UNICAST_HOPS == SHOAL_IPV6_UNICAST_HOPS &&
+                   IPV6_MULTICAST_IF == SHOAL_IPV6_MULTICAST_IF && IPV6_MULTICAST_HOPS == SHOAL_IPV6_MULTICAST_HOPS &&
+                   IPV6_MULTICAST_LOOP == SHOAL_IPV6_MULTICAST_LOOP && IPV6_JOIN_GROUP == SHOAL_IPV6_JOIN_GROUP &&
+                   IPV6_LEAVE_GROUP == SHOAL_IPV6_LEAVE_GROUP && IPV6_CHECKSUM == SHOAL_IPV6_CHECKSUM &&
+                   IPV6_TCLASS == SHOAL_IPV6_TCLASS && AI_V4MAPPED == SHOAL_AI_V4MAPPED,
+               "IPv6 options");
 _Static_assert(sizeof(struct pollfd) == sizeof(struct shoal_pollfd), "pollfd");
 _Static_assert(sizeof(struct ip_mreq) == sizeof(struct shoal_ip_mreq), "ip_mreq");
 _Static_assert(sizeof(struct timeval) == sizeof(struct shoal_timeval), "timeval");
@@ -473,7 +487,7 @@ int shoal_posix_getaddrinfo(const char *node, const char *service, const struct 
     struct addrinfo *head = NULL, **tail = &head;
     for (uint8_t i = 0; i < r->count; i++) {
         /* One allocation per entry, the address right behind it. */
-        struct addrinfo *ai = calloc(1, sizeof(*ai) + sizeof(struct sockaddr_in));
+        struct addrinfo *ai = calloc(1, sizeof(*ai) + sizeof(struct sockaddr_in6));
         if (ai == NULL) {
             shoal_posix_freeaddrinfo(head);
             free(r);
@@ -484,9 +498,9 @@ int shoal_posix_getaddrinfo(const char *node, const char *service, const struct 
         ai->ai_family = src->ai_family;
         ai->ai_socktype = src->ai_socktype;
         ai->ai_protocol = src->ai_protocol;
-        ai->ai_addrlen = sizeof(struct sockaddr_in);
+        ai->ai_addrlen = src->ai_addrlen; /* a sockaddr_in or a sockaddr_in6 */
         ai->ai_addr = (struct sockaddr *)(ai + 1);
-        memcpy(ai->ai_addr, &r->sa[i], sizeof(struct sockaddr_in));
+        memcpy(ai->ai_addr, &r->sa[i], src->ai_addrlen);
         *tail = ai;
         tail = &ai->ai_next;
     }

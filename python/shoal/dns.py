@@ -14,7 +14,7 @@ Resolver object, which the node keeps), so nothing needs freeing in C.
 import ipaddress
 
 from . import _ffi
-from .addr import ip4_int, ip4_str
+from .sockaddr import Out, buf, ip_args
 from .errors import AddressError
 from .units import duration_ns
 
@@ -128,11 +128,12 @@ class Resolver:
     @property
     def servers(self):
         """The configured servers, in the order they are tried."""
-        out, addr = [], _ffi.ffi.new("uint32_t *")
+        out, got = [], Out()
         for i in range(_MAX_SERVERS):
-            self._check(self._lib().shoal_dns_get_server(self.node._p(), self._block, i, addr), "dns_servers")
-            if addr[0]:
-                out.append(ip4_str(addr[0]))
+            self._check(self._lib().shoal_dns_get_server_ip(self.node._p(), self._block, i, got.family, got.addr,
+                                                            got.zone), "dns_servers")
+            if got.family[0]:
+                out.append(got.text())
         return out
 
     def set_servers(self, servers):
@@ -141,10 +142,13 @@ class Resolver:
         servers = list(servers)
         if len(servers) > _MAX_SERVERS:
             raise ValueError(f"at most {_MAX_SERVERS} DNS servers, got {len(servers)}")
-        addrs = [ip4_int(s, "DNS server") for s in servers]
+        # IPv4 or IPv6 servers (a link-local one with its zone, "fe80::53%1");
+        # queries go over the server's family.
+        addrs = [ip_args(s, "DNS server") for s in servers]
         for i in range(_MAX_SERVERS):
-            self._check(self._lib().shoal_dns_set_server(self.node._p(), self._block, i,
-                                                         addrs[i] if i < len(addrs) else 0), "dns_servers")
+            fam, b, zone = addrs[i] if i < len(addrs) else (0, bytes(16), 0)
+            self._check(self._lib().shoal_dns_set_server_ip(self.node._p(), self._block, i, fam, buf(b), zone),
+                        "dns_servers")
 
     def configure(self, timeout=None, rounds=None, ttl_min=None, ttl_max=None, neg_ttl_max=None):
         """timeout: first wait per query (doubles each round); rounds: times each

@@ -6,7 +6,8 @@ close, as a slow application would.
 """
 
 from . import _ffi
-from .addr import ip4_str
+from .addr import ip4_str, is_ip6
+from .sockaddr import Out, bind_args, buf, ip_args, ip_text
 from .errors import SocketClosed
 from .units import duration_ns
 
@@ -48,17 +49,26 @@ class _Handle:
 
 
 class Listener(_Handle):
-    """Made by node.tcp_listen(port, addr=None, backlog=8)."""
+    """Made by node.tcp_listen(port, addr=None, backlog=8).
+
+    addr None: both families (IPv4 and IPv6 clients); "::" IPv6 only;
+    "0.0.0.0" IPv4 only; or one local address."""
 
     def __init__(self, node, port, addr, backlog):
         sim = node.sim
         err = sim._c_int
         err[0] = 0
-        ptr = sim._fn("shoal_tcp_listen")(node._p(), addr, port, backlog, err)
+        if isinstance(addr, int):  # an IPv4 address as a number (older callers)
+            ptr = sim._fn("shoal_tcp_listen")(node._p(), addr, port, backlog, err)
+            text = ip4_str(addr)
+        else:
+            fam, b, zone = bind_args(addr, "tcp_listen address")
+            ptr = sim._fn("shoal_tcp_listen_ip")(node._p(), fam, buf(b), zone, port, backlog, err)
+            text = "0.0.0.0" if addr is None else ip_text(fam, b, zone)
         if ptr == _ffi.ffi.NULL:
             sim._raise(err[0] or -100, f"{node.name}.tcp_listen({port})")
         super().__init__(node, ptr)
-        self.port, self.addr = port, ip4_str(addr)
+        self.port, self.addr = port, text
 
     def accept(self):
         """The next established connection not yet taken, or None."""
@@ -135,17 +145,41 @@ class TcpConn(_Handle):
             d[name] = ip4_str(d[name])
         return d
 
+    def _end(self, remote):
+        if self.info is None:
+            return None
+        out = Out()
+        self._check(self.sim._lib.shoal_tcp_endpoint_ip(self._p(), remote, out.family, out.addr, out.zone, out.port),
+                    "endpoint")
+        return out.text(), out.port[0]
+
     @property
     def local(self):
-        """(address, port) of our end, or None once freed."""
-        i = self.info
-        return None if i is None else (i["local_addr"], i["local_port"])
+        """(address, port) of our end, or None once freed. IPv6 addresses as
+        "2001:db8::1" ("fe80::1%1" when link-local); IPv4 as "a.b.c.d"."""
+        return self._end(0)
 
     @property
     def remote(self):
         """(address, port) of the peer, or None once freed."""
-        i = self.info
-        return None if i is None else (i["remote_addr"], i["remote_port"])
+        return self._end(1)
 
     def __repr__(self):
         return f"<shoal.TcpConn {self.node.name} {self.state}>"
+
+
+def connect(node, dst, port, local_port):
+    """node.tcp_connect for either family -> the C handle."""
+    sim = node.sim
+    err = sim._c_int
+    err[0] = 0
+    if is_ip6(dst):
+        fam, b, zone = ip_args(dst, "tcp_connect destination")
+        ptr = sim._fn("shoal_tcp_connect_ip")(node._p(), fam, buf(b), zone, port, local_port, err)
+    else:
+        from .addr import ip4_int
+        ptr = sim._fn("shoal_tcp_connect")(node._p(), ip4_int(dst, "tcp_connect destination"), port, local_port,
+                                           err)
+    if ptr == _ffi.ffi.NULL:
+        sim._raise(err[0] or -100, f"{node.name}.tcp_connect({dst!r}, {port})")
+    return ptr

@@ -1,7 +1,8 @@
 """UdpSocket: a UDP socket on a stack node. Never blocks."""
 
 from . import _ffi
-from .addr import endpoint, ip4_str
+from .addr import endpoint, is_ip6
+from .sockaddr import Out, bind_args, buf, endpoint_args
 from .errors import ShoalError, SocketClosed
 
 __all__ = ["UdpSocket"]
@@ -13,6 +14,9 @@ _ERR_MEM, _ERR_VAL = -1, -6  # err.h
 class UdpSocket:
     """Made by node.udp(port=0, addr=None, broadcast=False).
 
+    addr None: both families (a dual-stack socket: IPv4 peers appear as
+    "10.0.0.2", IPv6 ones as "2001:db8::2" or "fe80::2%1"); "::" IPv6 only
+    (RFC 3493 5.3 IPV6_V6ONLY); "0.0.0.0" IPv4 only; or one local address.
     It stays open (and bound) until close() or the simulation's close, even
     if no Python reference to it remains.
     """
@@ -22,7 +26,11 @@ class UdpSocket:
         self.node, self.sim = node, sim
         err = sim._c_int
         err[0] = 0
-        ptr = sim._lib.shoal_udp_open(node._p(), addr, port, err)
+        if isinstance(addr, int):  # an IPv4 address as a number (older callers)
+            ptr = sim._lib.shoal_udp_open(node._p(), addr, port, err)
+        else:
+            fam, b, zone = bind_args(addr, "udp bind address")
+            ptr = sim._lib.shoal_udp_open_ip(node._p(), fam, buf(b), zone, port, err)
         if ptr == _ffi.ffi.NULL:
             sim._raise(err[0] or -100, f"{node.name}.udp(port={port})")
         self._ptr = ptr
@@ -63,20 +71,34 @@ class UdpSocket:
         return n
 
     def sendto(self, data, address):
-        """Send one datagram to ("a.b.c.d", port).
+        """Send one datagram to ("a.b.c.d", port) or ("2001:db8::2", port)
+        ("fe80::2%1" for a link-local peer; the zone may be left out on a
+        node with a single interface).
 
         Returns the bytes taken: len(data), or 0 when the stack had no room
-        for it (a pool or the ARP queue was full; counted in its stats).
-        Other failures (no route, broadcast not allowed...) raise ShoalError.
+        for it (a pool or the ARP/ND queue was full; counted in its stats).
+        Other failures (no route, broadcast not allowed, a family the socket
+        does not speak...) raise ShoalError.
         """
-        addr, port = endpoint(address, "sendto address")
         data = _as_bytes(data)
+        if _is_ip6_endpoint(address):
+            fam, b, zone, port = endpoint_args(address, "sendto address")
+            rc = self.sim._lib.shoal_udp_sendto_ip(self._p(), _ffi.ffi.from_buffer(data), len(data), fam, buf(b),
+                                                   zone, port)
+            return self._sent(rc, len(data), f"sendto {address!r}")
+        addr, port = endpoint(address, "sendto address")
         rc = self.sim._lib.shoal_udp_sendto(self._p(), _ffi.ffi.from_buffer(data), len(data), addr, port)
         hint = " (a broadcast destination needs broadcast=True)" if rc == _ERR_VAL else ""
         return self._sent(rc, len(data), f"sendto {address!r}{hint}")
 
     def connect(self, address):
-        """Set the default peer ("a.b.c.d", port) for send() and receive filtering."""
+        """Set the default peer ("a.b.c.d", port) or ("2001:db8::2", port) for
+        send() and receive filtering."""
+        if _is_ip6_endpoint(address):
+            fam, b, zone, port = endpoint_args(address, "connect address")
+            self._check(self.sim._lib.shoal_udp_connect_ip(self._p(), fam, buf(b), zone, port),
+                        f"connect {address!r}")
+            return
         addr, port = endpoint(address, "connect address")
         self._check(self.sim._lib.shoal_udp_connect(self._p(), addr, port), f"connect {address!r}")
 
@@ -109,15 +131,24 @@ class UdpSocket:
         from .ip4opts import udp_set_lite
         udp_set_lite(self, on, coverage, min_coverage)
 
+    def set_hops6(self, hops=0, mcast_hops=1):
+        """IPv6 hop limit of datagrams this IPv6-only socket sends (0: the
+        interface's CurHopLimit, RFC 4861 6.3.4) and of multicast ones
+        (RFC 3493 5.2: default 1)."""
+        self._check(self.sim._lib.shoal_udp_set_hops6(self._p(), hops, mcast_hops), "set_hops6")
+
     def recvfrom(self):
-        """The oldest queued datagram as (data, ("a.b.c.d", port)), or None."""
+        """The oldest queued datagram as (data, (address, port)), or None.
+        IPv4 senders as "a.b.c.d" (on a dual-stack socket too), IPv6 ones as
+        "2001:db8::1", link-local ones with their zone ("fe80::1%1")."""
         sim = self.sim
         ptr = self._p()
-        buf = sim._grow(_MAX_DATAGRAM)
-        n = sim._lib.shoal_udp_recvfrom(ptr, buf, _MAX_DATAGRAM, sim._c_u32, sim._c_u16)
+        data = sim._grow(_MAX_DATAGRAM)
+        out = Out()
+        n = sim._lib.shoal_udp_recvfrom_ip(ptr, data, _MAX_DATAGRAM, out.family, out.addr, out.zone, out.port)
         if n < 0:
             return None
-        return _ffi.ffi.buffer(buf, min(n, _MAX_DATAGRAM))[:], (ip4_str(sim._c_u32[0]), sim._c_u16[0])
+        return _ffi.ffi.buffer(data, min(n, _MAX_DATAGRAM))[:], (out.text(), out.port[0])
 
     def recv(self):
         """The oldest queued datagram's data, or None."""
@@ -147,6 +178,14 @@ class UdpSocket:
     def __repr__(self):
         state = "closed" if self.closed else f"port {self.port}"
         return f"<shoal.UdpSocket {self.node.name} {state}>"
+
+
+def _is_ip6_endpoint(address):
+    try:
+        host, _ = address
+    except (TypeError, ValueError):
+        return False
+    return is_ip6(host)
 
 
 def _as_bytes(data):

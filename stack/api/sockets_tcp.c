@@ -27,7 +27,7 @@ struct tcp_pcb *sock_tcp_pcb(struct sock *k)
         if (q->arg == k && q->state != TCP_CLOSED) {
             if (k->phase == SOCK_TCP_CONNECTED || k->phase == SOCK_TCP_CONNECTING ||
                 k->phase == SOCK_TCP_LISTEN) {
-                k->local_ip = sock_ip4_of(&q->local_ip);
+                k->local_ip = q->local_ip;
                 k->local_port = q->local_port;
             }
             return q;
@@ -43,9 +43,9 @@ struct tcp_pcb *sock_tcp_pcb(struct sock *k)
 
 static void remember_tuple(struct sock *k, struct tcp_pcb *pcb)
 {
-    k->local_ip = sock_ip4_of(&pcb->local_ip);
+    k->local_ip = pcb->local_ip;
     k->local_port = pcb->local_port;
-    k->remote_ip = sock_ip4_of(&pcb->remote_ip);
+    k->remote_ip = pcb->remote_ip;
     k->remote_port = pcb->remote_port;
 }
 
@@ -172,6 +172,10 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
     }
     c->kind = SOCK_KIND_TCP;
     c->proto = SHOAL_IPPROTO_TCP;
+    c->family = l->family;
+    c->v6only = l->v6only;
+    c->hops6 = l->hops6;
+    c->tclass6 = l->tclass6;
     c->phase = SOCK_TCP_CONNECTED;
     c->pending_accept = true;
     c->listener = (int16_t)sock_index(l->table, l);
@@ -213,23 +217,24 @@ void sock_tcp_apply_opts(struct sock *k)
 
 int sock_tcp_open(struct sock *k)
 {
-    struct tcp_pcb *pcb = tcp_new(k->table->stack);
+    ip_addr_t any = sock_wildcard(k);
+    struct tcp_pcb *pcb = tcp_new_ip_type(k->table->stack, (enum ip_addr_type)any.type);
     if (pcb == NULL) return -SHOAL_ENOBUFS;
     k->pcb.tcp = pcb;
     k->phase = SOCK_TCP_NEW;
+    k->local_ip = any;
     attach(k, pcb);
     return 0;
 }
 
-int sock_tcp_bind(struct sock *k, const ip4_addr_t *ip, uint16_t port)
+int sock_tcp_bind(struct sock *k, const ip_addr_t *ip, uint16_t port)
 {
     struct tcp_pcb *pcb = sock_tcp_pcb(k);
     if (pcb == NULL || k->phase != SOCK_TCP_NEW) return -SHOAL_EINVAL;
     tcp_set_reuseaddr(pcb, (k->flags & SOCKF_REUSEADDR) != 0);
-    ip_addr_t a = sock_ip_of4(ip);
-    err_t e = tcp_bind(pcb, &a, port);
+    err_t e = tcp_bind(pcb, ip, port);
     if (e != ERR_OK) return sock_errno_from_err(e);
-    k->local_ip = sock_ip4_of(&pcb->local_ip);
+    k->local_ip = pcb->local_ip;
     k->local_port = pcb->local_port;
     return 0;
 }
@@ -252,7 +257,7 @@ int sock_tcp_listen(struct sock *k, int backlog)
     k->phase = SOCK_TCP_LISTEN;
     k->backlog = (uint8_t)backlog;
     k->flags |= SOCKF_BOUND;
-    k->local_ip = sock_ip4_of(&l->local_ip);
+    k->local_ip = l->local_ip;
     k->local_port = l->local_port;
     tcp_accept(l, on_accept);
     return 0;
@@ -274,7 +279,7 @@ int sock_tcp_accept(struct socket_table *t, struct sock *k)
     return idx;
 }
 
-int sock_tcp_connect(struct sock *k, const ip4_addr_t *ip, uint16_t port)
+int sock_tcp_connect(struct sock *k, const ip_addr_t *ip, uint16_t port)
 {
     switch (k->phase) {
     case SOCK_TCP_LISTEN: return -SHOAL_EISCONN;
@@ -288,7 +293,7 @@ int sock_tcp_connect(struct sock *k, const ip4_addr_t *ip, uint16_t port)
     struct tcp_pcb *pcb = sock_tcp_pcb(k);
     if (pcb == NULL) {
         /* Linux lets a socket whose connection failed connect again. */
-        pcb = tcp_new(s);
+        pcb = tcp_new_ip_type(s, (enum ip_addr_type)sock_wildcard(k).type);
         if (pcb == NULL) return -SHOAL_ENOBUFS;
         k->pcb.tcp = pcb;
         k->phase = SOCK_TCP_NEW;
@@ -299,10 +304,9 @@ int sock_tcp_connect(struct sock *k, const ip4_addr_t *ip, uint16_t port)
         attach(k, pcb);
     }
     if (port == 0) return -SHOAL_EADDRNOTAVAIL;
-    if (ip4_addr_is_multicast(ip) || sock_is_broadcast(s, ip)) return -SHOAL_ENETUNREACH;
+    if (ip_addr_is_multicast(ip) || sock_ip_is_broadcast(s, ip)) return -SHOAL_ENETUNREACH;
     sock_tcp_apply_opts(k);
-    ip_addr_t a = sock_ip_of4(ip);
-    err_t e = tcp_connect(pcb, &a, port, on_connected);
+    err_t e = tcp_connect(pcb, ip, port, on_connected);
     if (e != ERR_OK) {
         if (e == ERR_USE) return -SHOAL_EADDRNOTAVAIL;
         return sock_errno_from_err(e);

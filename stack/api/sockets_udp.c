@@ -10,6 +10,8 @@
 #include "api/sockets_priv.h"
 #include "shoal/igmp.h"
 #include "shoal/ip4.h"
+#include "shoal/ip6.h"
+#include "shoal/mld6.h"
 #include "shoal/netif.h"
 #include "shoal/pbuf.h"
 #include "shoal/raw.h"
@@ -21,7 +23,7 @@
 
 /* ---- the receive ring ---- */
 
-static bool dq_push(struct sock *k, struct pbuf *p, const ip4_addr_t *addr, uint16_t port)
+static bool dq_push(struct sock *k, struct pbuf *p, const ip_addr_t *addr, uint16_t port)
 {
     struct stack *s = k->table->stack;
     const struct pool *pool = &s->pools[POOL_PBUF];
@@ -45,8 +47,7 @@ static void on_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip
 {
     (void)pcb;
     struct sock *k = arg;
-    ip4_addr_t a4 = sock_ip4_of(addr);
-    if (k == NULL || !dq_push(k, p, &a4, port)) pbuf_free(p);
+    if (k == NULL || !dq_push(k, p, addr, port)) pbuf_free(p);
 }
 
 static bool on_raw_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip_addr_t *addr)
@@ -56,8 +57,7 @@ static bool on_raw_recv(void *arg, struct raw_pcb *pcb, struct pbuf *p, const ip
     if (k == NULL || (k->flags & SOCKF_SHUT_RD)) return false;
     /* A copy: the stack goes on to handle the original. */
     struct pbuf *copy = pbuf_clone(k->table->stack, PBUF_RAW, p);
-    ip4_addr_t a4 = sock_ip4_of(addr);
-    if (copy != NULL && !dq_push(k, copy, &a4, 0)) pbuf_free(copy);
+    if (copy != NULL && !dq_push(k, copy, addr, 0)) pbuf_free(copy);
     return false;
 }
 
@@ -68,14 +68,17 @@ size_t sock_dgram_readable(struct sock *k) { return k->dq_count > 0 ? k->dq[k->d
 int sock_dgram_open(struct sock *k)
 {
     struct stack *s = k->table->stack;
+    ip_addr_t any = sock_wildcard(k);
+    enum ip_addr_type type = (enum ip_addr_type)any.type;
+    k->local_ip = any;
     if (k->kind == SOCK_KIND_UDP) {
-        struct udp_pcb *pcb = udp_new(s);
+        struct udp_pcb *pcb = udp_new_ip_type(s, type);
         if (pcb == NULL) return -SHOAL_ENOBUFS;
         if (k->proto == SHOAL_IPPROTO_UDPLITE) pcb->flags |= UDP_FLAGS_UDPLITE;
         udp_recv(pcb, on_udp_recv, k);
         k->pcb.udp = pcb;
     } else {
-        struct raw_pcb *pcb = raw_new(s, k->proto);
+        struct raw_pcb *pcb = raw_new_ip_type(s, type, k->proto);
         if (pcb == NULL) return -SHOAL_ENOBUFS;
         raw_recv(pcb, on_raw_recv, k);
         k->pcb.raw = pcb;
@@ -85,24 +88,24 @@ int sock_dgram_open(struct sock *k)
 
 /* SO_REUSEADDR on datagram sockets: several sockets share a port (a
  * multicast group's listeners) when every one of them asked for it. */
-static bool udp_reuse_allowed(struct sock *k, const ip4_addr_t *ip, uint16_t port)
+static bool udp_reuse_allowed(struct sock *k, const ip_addr_t *ip, uint16_t port)
 {
     struct stack *s = k->table->stack;
     for (const struct udp_pcb *q = s->udp_pcbs; q != NULL; q = q->next) {
         if (q == k->pcb.udp || q->local_port != port) continue;
-        ip4_addr_t ql = sock_ip4_of(&q->local_ip);
-        if (ql.addr != 0 && ip->addr != 0 && ql.addr != ip->addr) continue;
+        if (!ip_addr_is_any(&q->local_ip) && !ip_addr_is_any(ip) && !ip_addr_eq(&q->local_ip, ip)) continue;
         const struct sock *o = q->recv == on_udp_recv ? q->recv_arg : NULL;
         if (o == NULL || !(o->flags & SOCKF_REUSEADDR)) return false;
     }
     return true;
 }
 
-int sock_dgram_bind(struct sock *k, const ip4_addr_t *ip, uint16_t port)
+int sock_dgram_bind(struct sock *k, const ip_addr_t *ip, uint16_t port)
 {
-    ip_addr_t a = sock_ip_of4(ip);
+    ip_addr_t a = *ip;
     if (k->kind == SOCK_KIND_RAW) {
-        raw_bind(k->pcb.raw, &a);
+        err_t e = raw_bind(k->pcb.raw, &a);
+        if (e != ERR_OK) return sock_errno_from_err(e);
         k->local_ip = *ip;
         return 0;
     }
@@ -114,7 +117,7 @@ int sock_dgram_bind(struct sock *k, const ip4_addr_t *ip, uint16_t port)
         if (e == ERR_OK) pcb->local_port = port;
     }
     if (e != ERR_OK) return sock_errno_from_err(e);
-    k->local_ip = sock_ip4_of(&pcb->local_ip);
+    k->local_ip = pcb->local_ip;
     k->local_port = pcb->local_port;
     return 0;
 }
@@ -130,29 +133,38 @@ int sock_dgram_connect(struct sock *k, const struct shoal_sockaddr *addr, shoal_
         if (k->kind == SOCK_KIND_UDP) udp_disconnect(k->pcb.udp);
         else k->pcb.raw->connected = false;
         k->flags &= (uint16_t)~SOCKF_CONNECTED;
-        k->remote_ip.addr = 0;
+        k->remote_ip = ip_addr_any(IPADDR_TYPE_V4);
         k->remote_port = 0;
         return 0;
     }
-    ip4_addr_t ip;
+    ip_addr_t ip;
     uint16_t port;
-    int rc = sock_addr_in(addr, len, &ip, &port);
+    int rc = sock_addr_in(k, addr, len, SOCK_ADDR_PEER, &ip, &port);
     if (rc < 0) return rc;
     struct stack *s = k->table->stack;
-    if (sock_is_broadcast(s, &ip) && !(k->flags & SOCKF_BROADCAST)) return -SHOAL_EACCES;
+    if (sock_ip_is_broadcast(s, &ip) && !(k->flags & SOCKF_BROADCAST)) return -SHOAL_EACCES;
     if (k->kind == SOCK_KIND_UDP) {
         if (port == 0) return -SHOAL_EINVAL;
-        ip_addr_t a = sock_ip_of4(&ip);
-        err_t e = udp_connect(k->pcb.udp, &a, port);
+        err_t e = udp_connect(k->pcb.udp, &ip, port);
         if (e != ERR_OK) return sock_errno_from_err(e);
         k->local_port = k->pcb.udp->local_port;
         /* Linux fills in the source address the route picks. */
-        struct ip4_route_result rt;
-        if (k->local_ip.addr == 0 && !ip4_addr_is_multicast(&ip) && ip4_route(s, &ip, &rt) == ERR_OK)
-            k->local_ip = rt.netif->ip4;
+        if (ip_addr_is_any(&k->local_ip) && !ip_addr_is_multicast(&ip)) {
+            if (ip.type == IPADDR_TYPE_V4) {
+                struct ip4_route_result rt;
+                if (ip4_route(s, &ip.u_addr.ip4, &rt) == ERR_OK) k->local_ip = ip_addr_from_ip4(rt.netif->ip4);
+            } else {
+                struct ip6_route_result rt6;
+                ip6_addr_t src;
+                struct netif *n = ip.u_addr.ip6.zone != 0 ? netif_find_by_index(s, ip.u_addr.ip6.zone) : NULL;
+                if (n == NULL && ip6_route(s, &ip.u_addr.ip6, &rt6) == ERR_OK) n = rt6.netif;
+                if (n != NULL && ip6_select_source(n, &ip.u_addr.ip6, &src) == ERR_OK)
+                    k->local_ip = ip_addr_from_ip6(&src);
+            }
+        }
     } else {
-        ip_addr_t a = sock_ip_of4(&ip);
-        raw_connect(k->pcb.raw, &a);
+        err_t e = raw_connect(k->pcb.raw, &ip);
+        if (e != ERR_OK) return sock_errno_from_err(e);
     }
     k->flags |= SOCKF_CONNECTED | SOCKF_BOUND;
     k->remote_ip = ip;
@@ -164,10 +176,10 @@ long sock_dgram_sendto(struct sock *k, const void *buf, size_t len, const struct
                        shoal_socklen_t tolen)
 {
     struct stack *s = k->table->stack;
-    ip4_addr_t ip;
+    ip_addr_t ip;
     uint16_t port = 0;
     if (to != NULL) {
-        int rc = sock_addr_in(to, tolen, &ip, &port);
+        int rc = sock_addr_in(k, to, tolen, SOCK_ADDR_PEER, &ip, &port);
         if (rc < 0) return rc;
         if (k->kind == SOCK_KIND_UDP && port == 0) return -SHOAL_EINVAL;
     } else if (k->flags & SOCKF_CONNECTED) {
@@ -178,19 +190,19 @@ long sock_dgram_sendto(struct sock *k, const void *buf, size_t len, const struct
     }
     if (len > (k->kind == SOCK_KIND_UDP ? SOCK_UDP_MAX_PAYLOAD : SOCK_RAW_MAX_PAYLOAD)) return -SHOAL_EMSGSIZE;
     /* POSIX sendto: broadcast needs SO_BROADCAST. */
-    if (sock_is_broadcast(s, &ip) && !(k->flags & SOCKF_BROADCAST)) return -SHOAL_EACCES;
-    if (ip.addr == 0) return -SHOAL_EINVAL;
+    if (sock_ip_is_broadcast(s, &ip) && !(k->flags & SOCKF_BROADCAST)) return -SHOAL_EACCES;
+    if (ip_addr_is_any(&ip)) return -SHOAL_EINVAL;
+    sock_dgram_prepare(k, &ip);
     struct pbuf *p = pbuf_alloc(s, k->kind == SOCK_KIND_UDP ? PBUF_TRANSPORT : PBUF_IP, len);
     if (p == NULL) return -SHOAL_ENOBUFS;
     if (len > 0) pbuf_take(p, buf, len);
     err_t e;
-    ip_addr_t a = sock_ip_of4(&ip);
     if (k->kind == SOCK_KIND_UDP) {
-        e = udp_sendto(k->pcb.udp, p, &a, port);
+        e = udp_sendto(k->pcb.udp, p, &ip, port);
         if (e == ERR_OK || k->local_port == 0) k->local_port = k->pcb.udp->local_port;
         if (k->pcb.udp->local_port != 0) k->flags |= SOCKF_BOUND;
     } else {
-        e = raw_sendto(k->pcb.raw, p, &a);
+        e = raw_sendto(k->pcb.raw, p, &ip);
     }
     pbuf_free(p);
     if (e != ERR_OK) return sock_errno_from_err(e);
@@ -208,7 +220,7 @@ long sock_dgram_recvfrom(struct sock *k, void *buf, size_t len, int flags, struc
     size_t dlen = d->p->tot_len;
     size_t n = dlen < len ? dlen : len;
     if (n > 0) pbuf_copy_partial(d->p, buf, n, 0);
-    if (from != NULL && fromlen != NULL) sock_addr_out(d->addr, d->port, from, fromlen);
+    if (from != NULL && fromlen != NULL) sock_addr_out(k, &d->addr, d->port, from, fromlen);
     if (!(flags & SHOAL_MSG_PEEK)) {
         /* What did not fit in buf is lost with the datagram (POSIX). */
         pbuf_free(d->p);
@@ -229,6 +241,13 @@ void sock_dgram_close(struct sock *k)
         if (m->netif_idx == 0) continue;
         struct netif *n = netif_find_by_index(s, m->netif_idx);
         if (n != NULL) igmp_leavegroup_netif(n, &m->group);
+        m->netif_idx = 0;
+    }
+    for (int i = 0; i < SHOAL_SOCK_MCAST_MAX; i++) {
+        struct sock_mship6 *m = &k->mships6[i];
+        if (m->netif_idx == 0) continue;
+        struct netif *n = netif_find_by_index(s, m->netif_idx);
+        if (n != NULL && SHOAL_IPV6) mld6_leave(n, &m->group);
         m->netif_idx = 0;
     }
     if (k->kind == SOCK_KIND_UDP) {
@@ -298,4 +317,69 @@ int sock_mcast_join(struct sock *k, const struct shoal_ip_mreq *mr, bool join)
     igmp_leavegroup_netif(n, &group);
     found->netif_idx = 0;
     return 0;
+}
+
+/* ---- IPv6 multicast membership (RFC 3493 5.2, through MLD: RFC 2710) ---- */
+
+int sock_mcast_join6(struct sock *k, const struct shoal_ipv6_mreq *mr, bool join)
+{
+    struct stack *s = k->table->stack;
+    ip6_addr_t group;
+    ip6_addr_from_bytes(&group, mr->ipv6mr_multiaddr.s6_bytes);
+    if (!ip6_addr_is_multicast(&group)) return -SHOAL_EINVAL;
+    struct netif *n = NULL;
+    if (mr->ipv6mr_interface != 0) {
+        if (mr->ipv6mr_interface > 255) return -SHOAL_ENODEV;
+        n = netif_find_by_index(s, (uint8_t)mr->ipv6mr_interface);
+        if (n == NULL) return -SHOAL_ENODEV;
+    } else {
+        /* Any interface: the one a route to the group picks, else the first up. */
+        struct ip6_route_result rt;
+        if (!ip6_addr_has_scope(&group) && ip6_route(s, &group, &rt) == ERR_OK) n = rt.netif;
+        for (struct netif *q = netif_list(s); q != NULL && n == NULL; q = q->next)
+            if (netif_is_up(q)) n = q;
+        if (n == NULL) return -SHOAL_ENODEV;
+    }
+    group.zone = ip6_addr_has_scope(&group) ? n->index : 0;
+    struct sock_mship6 *slot = NULL, *found = NULL;
+    for (int i = 0; i < SHOAL_SOCK_MCAST_MAX; i++) {
+        struct sock_mship6 *m = &k->mships6[i];
+        if (m->netif_idx == 0) {
+            if (slot == NULL) slot = m;
+        } else if (m->netif_idx == n->index && memcmp(m->group.addr, group.addr, IP6_ADDR_LEN) == 0) {
+            found = m;
+        }
+    }
+    if (join) {
+        if (found != NULL) return -SHOAL_EADDRINUSE;
+        if (slot == NULL) return -SHOAL_ENOBUFS;
+        err_t e = mld6_join(n, &group);
+        if (e != ERR_OK) return e == ERR_MEM ? -SHOAL_ENOBUFS : sock_errno_from_err(e);
+        slot->group = group;
+        slot->netif_idx = n->index;
+        return 0;
+    }
+    if (found == NULL) return -SHOAL_EADDRNOTAVAIL;
+    mld6_leave(n, &group);
+    found->netif_idx = 0;
+    return 0;
+}
+
+/* One PCB serves both families on a dual-stack socket: the TTL (IP_TTL)
+ * or the hop limit (IPV6_UNICAST_HOPS, RFC 3493 5.1) goes in per datagram. */
+void sock_dgram_prepare(struct sock *k, const ip_addr_t *dst)
+{
+    bool v6 = dst->type == IPADDR_TYPE_V6;
+    if (k->kind == SOCK_KIND_UDP) {
+        struct udp_pcb *u = k->pcb.udp;
+        if (k->family == SHOAL_AF_INET6) {
+            u->ttl = v6 ? k->hops6 : k->ttl;
+            u->mcast_ttl = v6 ? k->mcast_hops6 : k->mcast_ttl;
+            u->tos = v6 ? k->tclass6 : k->tos;
+            if (v6) u->mcast_netif_idx = k->mcast_if6;
+        }
+    } else if (k->kind == SOCK_KIND_RAW && k->family == SHOAL_AF_INET6) {
+        k->pcb.raw->ttl = ip_addr_is_multicast(dst) ? k->mcast_hops6 : k->hops6;
+        k->pcb.raw->tos = k->tclass6;
+    }
 }

@@ -7,6 +7,7 @@
 #include "shoal/raw.h"
 #include "shoal/tcp.h"
 #include "shoal/udp.h"
+#include "transport/tcp_priv.h"
 
 static int get_int(const void *optval, shoal_socklen_t optlen, int *out)
 {
@@ -201,6 +202,105 @@ static int set_tcp_level(struct sock *k, int optname, const void *optval, shoal_
     return 0;
 }
 
+void sock_apply_v6only(struct sock *k)
+{
+    ip_addr_t any = sock_wildcard(k);
+    k->local_ip = any;
+    switch (k->kind) {
+    case SOCK_KIND_TCP:
+        if (k->pcb.tcp != NULL) k->pcb.tcp->local_ip = any;
+        break;
+    case SOCK_KIND_UDP: k->pcb.udp->local_ip = any; break;
+    case SOCK_KIND_RAW: k->pcb.raw->local_ip = any; break;
+    default: break;
+    }
+}
+
+/* IPPROTO_IPV6 (RFC 3493 5, RFC 3542 3.1): AF_INET6 sockets only. */
+static int set_ipv6_level(struct sock *k, int optname, const void *optval, shoal_socklen_t optlen)
+{
+    if (k->family != SHOAL_AF_INET6) return -SHOAL_ENOPROTOOPT;
+    if (optname == SHOAL_IPV6_JOIN_GROUP || optname == SHOAL_IPV6_LEAVE_GROUP) {
+        if (k->kind != SOCK_KIND_UDP && k->kind != SOCK_KIND_RAW) return -SHOAL_EPROTO;
+        if (optval == NULL) return -SHOAL_EFAULT;
+        if (optlen < sizeof(struct shoal_ipv6_mreq)) return -SHOAL_EINVAL;
+        struct shoal_ipv6_mreq mr;
+        memcpy(&mr, optval, sizeof(mr));
+        return sock_mcast_join6(k, &mr, optname == SHOAL_IPV6_JOIN_GROUP);
+    }
+    int v = 0;
+    int rc = get_int(optval, optlen, &v);
+    if (rc < 0) return rc;
+    switch (optname) {
+    case SHOAL_IPV6_V6ONLY:
+        /* RFC 3493 5.3; Linux refuses a change once bound. */
+        if (k->flags & SOCKF_BOUND) return -SHOAL_EINVAL;
+        if (k->kind == SOCK_KIND_TCP && k->phase != SOCK_TCP_NEW) return -SHOAL_EINVAL;
+        k->v6only = v != 0;
+        sock_apply_v6only(k);
+        return 0;
+    case SHOAL_IPV6_UNICAST_HOPS:
+        /* RFC 3493 5.1: -1 is the default (the netif's CurHopLimit). */
+        if (v < -1 || v > 255) return -SHOAL_EINVAL;
+        k->hops6 = v == -1 ? 0 : (uint8_t)v;
+        return 0;
+    case SHOAL_IPV6_MULTICAST_HOPS:
+        if (v < -1 || v > 255) return -SHOAL_EINVAL;
+        k->mcast_hops6 = v == -1 ? 1 : (uint8_t)v;
+        return 0;
+    case SHOAL_IPV6_TCLASS:
+        if (v < -1 || v > 255) return -SHOAL_EINVAL;
+        k->tclass6 = v == -1 ? 0 : (uint8_t)v;
+        return 0;
+    case SHOAL_IPV6_MULTICAST_LOOP:
+        if (v != 0 && v != 1) return -SHOAL_EINVAL;
+        set_flag(k, SOCKF_MCAST_NOLOOP, !v);
+        return 0;
+    case SHOAL_IPV6_MULTICAST_IF:
+        /* RFC 3493 5.2: an interface index, 0 = the default. */
+        if (k->kind != SOCK_KIND_UDP && k->kind != SOCK_KIND_RAW) return -SHOAL_EPROTO;
+        if (v < 0 || v > 255 || (v != 0 && netif_find_by_index(k->table->stack, (uint8_t)v) == NULL))
+            return -SHOAL_ENODEV;
+        k->mcast_if6 = (uint8_t)v;
+        return 0;
+    case SHOAL_IPV6_CHECKSUM:
+        /* RFC 3542 3.1: raw sockets; ICMPv6's is always on, at 2. Even offsets only. */
+        if (k->kind != SOCK_KIND_RAW) return -SHOAL_EINVAL;
+        if (k->proto == SHOAL_IPPROTO_ICMPV6) return -SHOAL_EINVAL;
+        if (v < -1 || (v >= 0 && (v & 1)) || v > 0x7ffe) return -SHOAL_EINVAL;
+        k->pcb.raw->chksum_offset = (int16_t)v;
+        return 0;
+    default: return -SHOAL_ENOPROTOOPT;
+    }
+}
+
+static int get_ipv6_level(struct sock *k, int optname, void *optval, shoal_socklen_t *optlen)
+{
+    if (k->family != SHOAL_AF_INET6) return -SHOAL_ENOPROTOOPT;
+    switch (optname) {
+    case SHOAL_IPV6_V6ONLY: return put_int(optval, optlen, k->v6only);
+    case SHOAL_IPV6_UNICAST_HOPS: {
+        if (k->hops6 != 0) return put_int(optval, optlen, k->hops6);
+        /* The default in force: the CurHopLimit of the first netif up. */
+        int hl = 64;
+        for (struct netif *n = netif_list(k->table->stack); n != NULL; n = n->next)
+            if (netif_is_up(n) && n->nd6.cur_hop_limit != 0) {
+                hl = n->nd6.cur_hop_limit;
+                break;
+            }
+        return put_int(optval, optlen, hl);
+    }
+    case SHOAL_IPV6_MULTICAST_HOPS: return put_int(optval, optlen, k->mcast_hops6);
+    case SHOAL_IPV6_TCLASS: return put_int(optval, optlen, k->tclass6);
+    case SHOAL_IPV6_MULTICAST_LOOP: return put_int(optval, optlen, !(k->flags & SOCKF_MCAST_NOLOOP));
+    case SHOAL_IPV6_MULTICAST_IF: return put_int(optval, optlen, k->mcast_if6);
+    case SHOAL_IPV6_CHECKSUM:
+        if (k->kind != SOCK_KIND_RAW) return -SHOAL_ENOPROTOOPT;
+        return put_int(optval, optlen, k->pcb.raw->chksum_offset);
+    default: return -SHOAL_ENOPROTOOPT;
+    }
+}
+
 int sock_setsockopt(struct stack *s, int fd, int level, int optname, const void *optval, shoal_socklen_t optlen)
 {
     struct sock *k = sock_lookup(s, fd);
@@ -209,6 +309,7 @@ int sock_setsockopt(struct stack *s, int fd, int level, int optname, const void 
     case SHOAL_SOL_SOCKET: return set_socket_level(k, optname, optval, optlen);
     case SHOAL_IPPROTO_IP: return set_ip_level(k, optname, optval, optlen);
     case SHOAL_IPPROTO_TCP: return set_tcp_level(k, optname, optval, optlen);
+    case SHOAL_IPPROTO_IPV6: return set_ipv6_level(k, optname, optval, optlen);
     default: return -SHOAL_ENOPROTOOPT;
     }
 }
@@ -255,7 +356,7 @@ int sock_getsockopt(struct stack *s, int fd, int level, int optname, void *optva
         case SHOAL_SO_ACCEPTCONN:
             return put_int(optval, optlen, k->kind == SOCK_KIND_TCP && k->phase == SOCK_TCP_LISTEN);
         case SHOAL_SO_PROTOCOL: return put_int(optval, optlen, k->proto);
-        case SHOAL_SO_DOMAIN: return put_int(optval, optlen, SHOAL_AF_INET);
+        case SHOAL_SO_DOMAIN: return put_int(optval, optlen, k->family);
         default: return -SHOAL_ENOPROTOOPT;
         }
     }
@@ -276,6 +377,7 @@ int sock_getsockopt(struct stack *s, int fd, int level, int optname, void *optva
         default: return -SHOAL_ENOPROTOOPT;
         }
     }
+    if (level == SHOAL_IPPROTO_IPV6) return get_ipv6_level(k, optname, optval, optlen);
     if (level == SHOAL_IPPROTO_TCP && k->kind == SOCK_KIND_TCP) {
         switch (optname) {
         case SHOAL_TCPOPT_NODELAY: return put_int(optval, optlen, (k->flags & SOCKF_NODELAY) != 0);

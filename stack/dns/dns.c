@@ -22,6 +22,7 @@
 
 #include "core/stack_priv.h"
 #include "shoal/pbuf.h"
+#include "shoal/sockets.h"
 #include "shoal/udp.h"
 #include "shoal/opt.h"
 
@@ -77,7 +78,7 @@ static unsigned server_count(const struct dns_resolver *r)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < DNS_MAX_SERVERS; i++)
-        if (r->servers[i].addr != 0) n++;
+        if (!ip_addr_is_any(&r->servers[i])) n++;
     return n;
 }
 
@@ -85,16 +86,23 @@ static unsigned server_count(const struct dns_resolver *r)
 static int nth_server(const struct dns_resolver *r, unsigned n)
 {
     for (unsigned i = 0; i < DNS_MAX_SERVERS; i++) {
-        if (r->servers[i].addr == 0) continue;
+        if (ip_addr_is_any(&r->servers[i])) continue;
         if (n-- == 0) return (int)i;
     }
     return -1;
 }
 
-static int server_index(const struct dns_resolver *r, const ip4_addr_t *addr)
+/* RFC 5452 9.1: replies only from a server asked (a link-local server's
+ * zone included). */
+static int server_index(const struct dns_resolver *r, const ip_addr_t *addr)
 {
-    for (unsigned i = 0; i < DNS_MAX_SERVERS; i++)
-        if (r->servers[i].addr != 0 && r->servers[i].addr == addr->addr) return (int)i;
+    for (unsigned i = 0; i < DNS_MAX_SERVERS; i++) {
+        const ip_addr_t *sv = &r->servers[i];
+        if (ip_addr_is_any(sv) || sv->type != addr->type) continue;
+        if (sv->type == IPADDR_TYPE_V4 ? sv->u_addr.ip4.addr == addr->u_addr.ip4.addr
+                                       : ip6_addr_eq(&sv->u_addr.ip6, &addr->u_addr.ip6))
+            return (int)i;
+    }
     return -1;
 }
 
@@ -119,8 +127,7 @@ static void query_send(struct dns_query *q)
         STATS_INC(s, STATS_DNS, memerr);
     } else {
         pbuf_take(p, msg, len);
-        ip_addr_t to = ip_addr_from_ip4(r->servers[idx]);
-        err_t e = udp_sendto(q->pcb, p, &to, DNS_SERVER_PORT);
+        err_t e = udp_sendto(q->pcb, p, &r->servers[idx], DNS_SERVER_PORT);
         pbuf_free(p);
         if (e == ERR_OK) {
             STATS_INC(s, STATS_DNS, xmit);
@@ -324,7 +331,7 @@ static void dns_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_ad
         return;
     }
     /* RFC 5452 9.1: the source must be a server we asked, from port 53. */
-    int from = ip_addr_is_v4(addr) ? server_index(r, ip_2_ip4(addr)) : -1;
+    int from = server_index(r, addr);
     if (port != DNS_SERVER_PORT || from < 0 || !(q->sent_mask & (1u << from))) {
         r->stats.mismatched++;
         STATS_DROP(s, STATS_DNS, proterr);
@@ -417,15 +424,40 @@ err_t dns_set_server(struct stack *s, uint8_t idx, const ip4_addr_t *addr)
     struct dns_resolver *r = dns_get(s);
     if (r == NULL) return ERR_VAL;
     if (idx >= DNS_MAX_SERVERS) return ERR_ARG;
-    r->servers[idx].addr = addr != NULL ? addr->addr : 0;
+    r->servers[idx] = ip_addr_from_ip4(addr != NULL ? *addr : ip4_addr_from_u32(0));
     return ERR_OK;
 }
 
 ip4_addr_t dns_get_server(struct stack *s, uint8_t idx)
 {
-    struct dns_resolver *r = dns_get(s);
+    ip_addr_t a = dns_get_server_ip(s, idx);
     ip4_addr_t none = IP4_ADDR_ANY_INIT;
-    if (r == NULL || idx >= DNS_MAX_SERVERS) return none;
+    return a.type == IPADDR_TYPE_V4 ? a.u_addr.ip4 : none;
+}
+
+err_t dns_set_server_ip(struct stack *s, uint8_t idx, const ip_addr_t *addr)
+{
+    struct dns_resolver *r = dns_get(s);
+    if (r == NULL) return ERR_VAL;
+    if (idx >= DNS_MAX_SERVERS) return ERR_ARG;
+    if (addr == NULL || ip_addr_is_any(addr)) {
+        r->servers[idx] = ip_addr_any(IPADDR_TYPE_V4);
+        return ERR_OK;
+    }
+    if (addr->type == IPADDR_TYPE_V6 &&
+        (!SHOAL_IPV6 || ip6_addr_is_multicast(&addr->u_addr.ip6) ||
+         (ip6_addr_has_scope(&addr->u_addr.ip6) && addr->u_addr.ip6.zone == 0)))
+        return ERR_ARG;
+    if (addr->type != IPADDR_TYPE_V4 && addr->type != IPADDR_TYPE_V6) return ERR_ARG;
+    r->servers[idx] = *addr;
+    if (addr->type == IPADDR_TYPE_V6 && !ip6_addr_has_scope(&addr->u_addr.ip6)) r->servers[idx].u_addr.ip6.zone = 0;
+    return ERR_OK;
+}
+
+ip_addr_t dns_get_server_ip(struct stack *s, uint8_t idx)
+{
+    struct dns_resolver *r = dns_get(s);
+    if (r == NULL || idx >= DNS_MAX_SERVERS) return ip_addr_any(IPADDR_TYPE_V4);
     return r->servers[idx];
 }
 
@@ -482,6 +514,19 @@ err_t dns_gethostbyname(struct stack *s, const char *name, dns_found_fn fn, void
         }
         return ERR_OK;
     }
+    uint8_t lit6[16];
+    if (sock_inet_pton(SHOAL_AF_INET6, name, lit6) == 1) {
+        /* An IPv6 literal (RFC 4291 2.2) answers AAAA at once, never A. */
+        if (qtype != DNS_RR_AAAA) return ERR_ARG;
+        if (out != NULL) {
+            memset(out, 0, sizeof(*out));
+            out->status = DNS_OK;
+            out->count = 1;
+            out->addrs[0].family = 6;
+            memcpy(out->addrs[0].bytes, lit6, 16);
+        }
+        return ERR_OK;
+    }
     uint8_t wire[DNS_NAME_WIRE_MAX];
     size_t wire_len;
     if (dns_name_from_text(name, wire, &wire_len) != ERR_OK) return ERR_ARG;
@@ -510,7 +555,8 @@ err_t dns_gethostbyname(struct stack *s, const char *name, dns_found_fn fn, void
         STATS_INC(s, STATS_DNS, memerr);
         return ERR_MEM;
     }
-    struct udp_pcb *pcb = udp_new(s);
+    /* Dual-stack: each server is asked over its own family. */
+    struct udp_pcb *pcb = udp_new_ip_type(s, SHOAL_IPV6 ? IPADDR_TYPE_ANY : IPADDR_TYPE_V4);
     if (pcb == NULL) {
         STATS_INC(s, STATS_DNS, memerr);
         return ERR_MEM;

@@ -7,6 +7,7 @@
  * that it is still the node's resolver.
  */
 #include "binding_internal.h"
+#include "binding_ip.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -74,6 +75,29 @@ int shoal_dns_get_server(shoal_node *node, void *block, int idx, uint32_t *addr)
     if (b == NULL) return SHOAL_ENOTFOUND;
     if (idx < 0 || idx >= (int)DNS_MAX_SERVERS) return SHOAL_EBADARG;
     *addr = ip4_addr_to_u32(dns_get_server(node_stack(node), (uint8_t)idx));
+    return 0;
+}
+
+int shoal_dns_set_server_ip(shoal_node *node, void *block, int idx, int family, const uint8_t *addr16, int zone)
+{
+    struct shoal_dns_block *b = block_of(node, block);
+    if (b == NULL) return SHOAL_ENOTFOUND;
+    if (idx < 0 || idx >= (int)DNS_MAX_SERVERS) return SHOAL_EBADARG;
+    if (family == 0) return dns_set_server_ip(node_stack(node), (uint8_t)idx, NULL);
+    ip_addr_t ip;
+    int rc = binding_ip_in(node_stack(node), family, addr16, zone, &ip);
+    if (rc != 0) return rc;
+    return dns_set_server_ip(node_stack(node), (uint8_t)idx, &ip);
+}
+
+int shoal_dns_get_server_ip(shoal_node *node, void *block, int idx, int *family, uint8_t *addr16, int *zone)
+{
+    struct shoal_dns_block *b = block_of(node, block);
+    if (b == NULL) return SHOAL_ENOTFOUND;
+    if (idx < 0 || idx >= (int)DNS_MAX_SERVERS) return SHOAL_EBADARG;
+    ip_addr_t ip = dns_get_server_ip(node_stack(node), (uint8_t)idx);
+    binding_ip_out(&ip, family, addr16, zone);
+    if (ip_addr_is_any(&ip) && family != NULL) *family = 0;
     return 0;
 }
 

@@ -4,6 +4,7 @@
  * script that never reads cannot exhaust the node's pbuf pool.
  */
 #include "binding_internal.h"
+#include "binding_ip.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@
 #define UDP_MAX_PAYLOAD 65507u
 
 struct shoal_udp_dgram {
-    uint32_t addr;   /* host order */
+    ip_addr_t ip;
+    uint32_t addr;   /* host order; IPv4 senders only */
     uint16_t port;
     size_t len;
     uint8_t data[];
@@ -105,6 +107,7 @@ static void udp_on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip
         pbuf_free(p);
         return;
     }
+    d->ip = *addr;
     d->addr = ip_addr_is_v4(addr) ? ip4_addr_to_u32(*ip_2_ip4(addr)) : 0;
     d->port = port;
     d->len = pbuf_copy_partial(p, d->data, p->tot_len, 0);
@@ -113,7 +116,28 @@ static void udp_on_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip
     u->count++;
 }
 
+static shoal_udp *udp_open(shoal_node *node, const ip_addr_t *ip, uint16_t port, int *err);
+
 shoal_udp *shoal_udp_open(shoal_node *node, uint32_t addr, uint16_t port, int *err)
+{
+    ip_addr_t ip = ip_addr_from_ip4(ip4_addr_from_u32(addr));
+    return udp_open(node, &ip, port, err);
+}
+
+shoal_udp *shoal_udp_open_ip(shoal_node *node, int family, const uint8_t *addr16, int zone, uint16_t port, int *err)
+{
+    int dummy;
+    if (err == NULL) err = &dummy;
+    ip_addr_t ip;
+    int rc = node->n->stack != NULL ? binding_ip_in(node->n->stack, family, addr16, zone, &ip) : SHOAL_EBADARG;
+    if (rc != 0) {
+        *err = rc;
+        return NULL;
+    }
+    return udp_open(node, &ip, port, err);
+}
+
+static shoal_udp *udp_open(shoal_node *node, const ip_addr_t *ip, uint16_t port, int *err)
 {
     int dummy;
     if (err == NULL) err = &dummy;
@@ -127,14 +151,13 @@ shoal_udp *shoal_udp_open(shoal_node *node, uint32_t addr, uint16_t port, int *e
         *err = SHOAL_ENOMEM;
         return NULL;
     }
-    u->pcb = udp_new(st);
+    u->pcb = udp_new_ip_type(st, (enum ip_addr_type)ip->type);
     if (u->pcb == NULL) {
         free(u);
         *err = ERR_MEM;
         return NULL;
     }
-    ip_addr_t ip = ip_addr_from_ip4(ip4_addr_from_u32(addr));
-    err_t e = udp_bind(u->pcb, &ip, port);
+    err_t e = udp_bind(u->pcb, ip, port);
     if (e != ERR_OK) {
         udp_remove(u->pcb);
         free(u);
@@ -163,6 +186,29 @@ int shoal_udp_connect(shoal_udp *u, uint32_t addr, uint16_t port)
     err_t e = udp_connect(u->pcb, &ip, port);
     sim_node_kick(u->node->n);
     return e;
+}
+
+int shoal_udp_connect_ip(shoal_udp *u, int family, const uint8_t *addr16, int zone, uint16_t port)
+{
+    if (u->pcb == NULL) return SHOAL_ECLOSED;
+    ip_addr_t ip;
+    int rc = binding_ip_in(u->node->n->stack, family, addr16, zone, &ip);
+    if (rc != 0) return rc;
+    err_t e = udp_connect(u->pcb, &ip, port);
+    sim_node_kick(u->node->n);
+    return e;
+}
+
+int shoal_udp_set_hops6(shoal_udp *u, int hops, int mcast_hops)
+{
+    if (u->pcb == NULL) return SHOAL_ECLOSED;
+    if (hops < 0 || hops > 255 || mcast_hops < 0 || mcast_hops > 255) return SHOAL_EBADARG;
+    /* One field serves both families: IPv6-only sockets take it as is. */
+    if (u->pcb->local_ip.type == IPADDR_TYPE_V6) {
+        u->pcb->ttl = (uint8_t)hops;
+        u->pcb->mcast_ttl = (uint8_t)mcast_hops;
+    }
+    return 0;
 }
 
 int shoal_udp_set_broadcast(shoal_udp *u, int on)
@@ -196,6 +242,16 @@ int shoal_udp_sendto(shoal_udp *u, const uint8_t *data, size_t len, uint32_t add
     return udp_out(u, data, len, &dst, port);
 }
 
+int shoal_udp_sendto_ip(shoal_udp *u, const uint8_t *data, size_t len, int family, const uint8_t *addr16, int zone,
+                        uint16_t port)
+{
+    if (u->pcb == NULL) return SHOAL_ECLOSED;
+    ip_addr_t dst;
+    int rc = binding_ip_in(u->node->n->stack, family, addr16, zone, &dst);
+    if (rc != 0) return rc;
+    return udp_out(u, data, len, &dst, port);
+}
+
 int shoal_udp_send(shoal_udp *u, const uint8_t *data, size_t len)
 {
     return udp_out(u, data, len, NULL, 0);
@@ -213,6 +269,14 @@ int64_t shoal_udp_recvfrom(shoal_udp *u, uint8_t *buf, size_t cap, uint32_t *add
     int64_t len = (int64_t)d->len;
     free(d);
     return len;
+}
+
+int64_t shoal_udp_recvfrom_ip(shoal_udp *u, uint8_t *buf, size_t cap, int *family, uint8_t *addr16, int *zone,
+                              uint16_t *port)
+{
+    if (u->count == 0) return -1;
+    binding_ip_out(&u->queue[u->head]->ip, family, addr16, zone);
+    return shoal_udp_recvfrom(u, buf, cap, NULL, port);
 }
 
 uint64_t shoal_udp_queue_drops(const shoal_udp *u) { return u->drops; }

@@ -6,6 +6,7 @@
  * shoal_tcp_accept takes them.
  */
 #include "binding_internal.h"
+#include "binding_ip.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +156,55 @@ static err_t on_accept(void *arg, struct tcp_pcb *newpcb, err_t err)
 
 /* ---- API ---- */
 
+static shoal_tcp *tcp_listen_ip(shoal_node *node, const ip_addr_t *ip, uint16_t port, int backlog, int *err);
+static shoal_tcp *tcp_connect_ip(shoal_node *node, const ip_addr_t *ip, uint16_t port, uint16_t local_port,
+                                 int *err);
+
 shoal_tcp *shoal_tcp_listen(shoal_node *node, uint32_t addr, uint16_t port, int backlog, int *err)
+{
+    ip_addr_t ip = ip_addr_from_ip4(ip4_addr_from_u32(addr));
+    return tcp_listen_ip(node, &ip, port, backlog, err);
+}
+
+shoal_tcp *shoal_tcp_listen_ip(shoal_node *node, int family, const uint8_t *addr16, int zone, uint16_t port,
+                               int backlog, int *err)
+{
+    int dummy;
+    if (err == NULL) err = &dummy;
+    ip_addr_t ip;
+    int rc = node != NULL && node->n->stack != NULL ? binding_ip_in(node->n->stack, family, addr16, zone, &ip)
+                                                     : SHOAL_EBADARG;
+    if (rc != 0) {
+        *err = rc;
+        return NULL;
+    }
+    return tcp_listen_ip(node, &ip, port, backlog, err);
+}
+
+shoal_tcp *shoal_tcp_connect_ip(shoal_node *node, int family, const uint8_t *addr16, int zone, uint16_t port,
+                                uint16_t local_port, int *err)
+{
+    int dummy;
+    if (err == NULL) err = &dummy;
+    ip_addr_t ip;
+    int rc = node != NULL && node->n->stack != NULL ? binding_ip_in(node->n->stack, family, addr16, zone, &ip)
+                                                     : SHOAL_EBADARG;
+    if (rc != 0) {
+        *err = rc;
+        return NULL;
+    }
+    return tcp_connect_ip(node, &ip, port, local_port, err);
+}
+
+int shoal_tcp_endpoint_ip(const shoal_tcp *t, int remote, int *family, uint8_t *addr16, int *zone, uint16_t *port)
+{
+    if (t == NULL || t->owner == NULL) return SHOAL_ECLOSED;
+    binding_ip_out(remote ? &t->remote_ip : &t->local_ip, family, addr16, zone);
+    if (port != NULL) *port = remote ? t->remote_port : t->local_port;
+    return 0;
+}
+
+static shoal_tcp *tcp_listen_ip(shoal_node *node, const ip_addr_t *ip, uint16_t port, int backlog, int *err)
 {
     int dummy;
     if (err == NULL) err = &dummy;
@@ -164,13 +213,12 @@ shoal_tcp *shoal_tcp_listen(shoal_node *node, uint32_t addr, uint16_t port, int 
         return NULL;
     }
     struct stack *st = node->n->stack;
-    struct tcp_pcb *pcb = tcp_new(st);
+    struct tcp_pcb *pcb = tcp_new_ip_type(st, (enum ip_addr_type)ip->type);
     if (pcb == NULL) {
         *err = ERR_MEM;
         return NULL;
     }
-    ip_addr_t ip = ip_addr_from_ip4(ip4_addr_from_u32(addr));
-    err_t e = tcp_bind(pcb, &ip, port);
+    err_t e = tcp_bind(pcb, ip, port);
     if (e != ERR_OK) {
         tcp_close(pcb);
         *err = e;
@@ -189,7 +237,7 @@ shoal_tcp *shoal_tcp_listen(shoal_node *node, uint32_t addr, uint16_t port, int 
         return NULL;
     }
     t->listener = true;
-    t->local_ip = ip;
+    t->local_ip = *ip;
     t->local_port = port;
     tcp_arg(lpcb, t);
     tcp_accept(lpcb, on_accept);
@@ -208,13 +256,20 @@ shoal_tcp *shoal_tcp_accept(shoal_tcp *l)
 
 shoal_tcp *shoal_tcp_connect(shoal_node *node, uint32_t dst, uint16_t port, uint16_t local_port, int *err)
 {
+    ip_addr_t ip = ip_addr_from_ip4(ip4_addr_from_u32(dst));
+    return tcp_connect_ip(node, &ip, port, local_port, err);
+}
+
+static shoal_tcp *tcp_connect_ip(shoal_node *node, const ip_addr_t *ip, uint16_t port, uint16_t local_port,
+                                 int *err)
+{
     int dummy;
     if (err == NULL) err = &dummy;
     if (node == NULL || node->n->stack == NULL || port == 0) {
         *err = SHOAL_EBADARG;
         return NULL;
     }
-    struct tcp_pcb *pcb = tcp_new(node->n->stack);
+    struct tcp_pcb *pcb = tcp_new_ip_type(node->n->stack, (enum ip_addr_type)ip->type);
     if (pcb == NULL) {
         *err = ERR_MEM;
         return NULL;
@@ -234,8 +289,7 @@ shoal_tcp *shoal_tcp_connect(shoal_node *node, uint32_t dst, uint16_t port, uint
         return NULL;
     }
     attach_callbacks(t);
-    ip_addr_t ip = ip_addr_from_ip4(ip4_addr_from_u32(dst));
-    err_t e = tcp_connect(pcb, &ip, port, NULL);
+    err_t e = tcp_connect(pcb, ip, port, NULL);
     if (e != ERR_OK) {
         t->pcb = NULL;
         tcp_close(pcb);

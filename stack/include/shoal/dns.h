@@ -13,11 +13,9 @@
  * dns_msg_repr of offsets into the message; the resolver logic works only on
  * that validated view.
  *
- * IPv6 later (issue 5): servers are IPv4 addresses for now; with an
- * ip_addr_t they become either family (the matching code compares
- * addresses only). Results already carry a family per address, AAAA
- * records are parsed and returned, and only IPv6 literals ("::1") are not
- * recognised yet (refused, not queried).
+ * Servers are IPv4 or IPv6 addresses (queries go over the server's
+ * family); results carry a family per address; IPv6 literals ("::1")
+ * answer AAAA lookups at once.
  */
 #ifndef SHOAL_DNS_H
 #define SHOAL_DNS_H
@@ -25,6 +23,7 @@
 #include "shoal/def.h"
 #include "shoal/err.h"
 #include "shoal/ip4_addr.h"
+#include "shoal/ip_addr.h"
 #include "shoal/timer.h"
 
 struct stack;
@@ -228,7 +227,7 @@ struct dns_resolver_stats {
 
 struct dns_resolver {
     struct stack *stack;
-    ip4_addr_t servers[DNS_MAX_SERVERS]; /* 0.0.0.0: unused slot */
+    ip_addr_t servers[DNS_MAX_SERVERS]; /* 0.0.0.0 or ::: unused slot */
     /* Tunables (dns_init sets the defaults; change them any time). */
     uint32_t timeout_ms;      /* first wait for an answer; doubles each round */
     uint8_t rounds;           /* each server is asked this many times at most */
@@ -250,7 +249,14 @@ void dns_init(struct stack *s, struct dns_resolver *r);
 struct dns_resolver *dns_get(struct stack *s);
 /* Server idx (0..DNS_MAX_SERVERS-1); NULL or 0.0.0.0 clears it. */
 err_t dns_set_server(struct stack *s, uint8_t idx, const ip4_addr_t *addr);
+/* The IPv4 server in slot idx (0.0.0.0 for none or an IPv6 one). */
 ip4_addr_t dns_get_server(struct stack *s, uint8_t idx);
+/* Either family: what DHCP, DHCPv6 (RFC 8415 21.10 / RFC 3646) and RA's
+ * RDNSS (RFC 8106) set. NULL, 0.0.0.0 or :: clears the slot; a link-local
+ * IPv6 server needs its zone (ERR_ARG without). */
+err_t dns_set_server_ip(struct stack *s, uint8_t idx, const ip_addr_t *addr);
+/* The server in slot idx; ip_addr_is_any() when the slot is free. */
+ip_addr_t dns_get_server_ip(struct stack *s, uint8_t idx);
 
 /* Look `name` up for records of qtype DNS_RR_A or DNS_RR_AAAA (RFC 3596:
  * asked over IPv4 like any type; the addresses come back with family 6).

@@ -13,8 +13,14 @@
  *
  * Freestanding: the stack cannot include libc headers, so the structs and
  * constants below are Shoal's own, with Linux's numeric values and layouts
- * (struct shoal_sockaddr_in is struct sockaddr_in byte for byte), so that a
- * host converts by casting.
+ * (struct shoal_sockaddr_in is struct sockaddr_in byte for byte, and
+ * shoal_sockaddr_in6 sockaddr_in6), so that a host converts by casting.
+ *
+ * IPv6 (RFC 3493): AF_INET6 sockets are dual-stack unless IPV6_V6ONLY is
+ * set before bind; their IPv4 peers appear as ::ffff:a.b.c.d and sending to
+ * such an address goes over IPv4. A link-local address takes its zone from
+ * sin6_scope_id (0 on a single-interface instance means that interface;
+ * with several it is EINVAL).
  */
 #ifndef SHOAL_SOCKETS_H
 #define SHOAL_SOCKETS_H
@@ -22,6 +28,7 @@
 #include "shoal/def.h"
 #include "shoal/err.h"
 #include "shoal/ip4_addr.h"
+#include "shoal/ip_addr.h"
 
 struct stack;
 struct pbuf;
@@ -62,6 +69,7 @@ struct raw_pcb;
 #define SHOAL_ENOENT 2
 #define SHOAL_EINTR 4
 #define SHOAL_EIO 5
+#define SHOAL_ENODEV 19
 #define SHOAL_EBADF 9
 #define SHOAL_EAGAIN 11
 #define SHOAL_EWOULDBLOCK SHOAL_EAGAIN
@@ -102,6 +110,7 @@ struct raw_pcb;
 #define SHOAL_AF_INET 2
 #define SHOAL_AF_INET6 10
 #define SHOAL_PF_INET SHOAL_AF_INET
+#define SHOAL_PF_INET6 SHOAL_AF_INET6
 
 #define SHOAL_SOCK_STREAM 1
 #define SHOAL_SOCK_DGRAM 2
@@ -114,6 +123,8 @@ struct raw_pcb;
 #define SHOAL_IPPROTO_IGMP 2
 #define SHOAL_IPPROTO_TCP 6
 #define SHOAL_IPPROTO_UDP 17
+#define SHOAL_IPPROTO_IPV6 41
+#define SHOAL_IPPROTO_ICMPV6 58
 #define SHOAL_IPPROTO_UDPLITE 136
 #define SHOAL_IPPROTO_RAW 255
 
@@ -140,6 +151,17 @@ struct raw_pcb;
 #define SHOAL_IP_MULTICAST_LOOP 34
 #define SHOAL_IP_ADD_MEMBERSHIP 35
 #define SHOAL_IP_DROP_MEMBERSHIP 36
+
+/* IPPROTO_IPV6 level (RFC 3493 5.1-5.2, RFC 3542 3.1; Linux numbers) */
+#define SHOAL_IPV6_CHECKSUM 7
+#define SHOAL_IPV6_UNICAST_HOPS 16
+#define SHOAL_IPV6_MULTICAST_IF 17
+#define SHOAL_IPV6_MULTICAST_HOPS 18
+#define SHOAL_IPV6_MULTICAST_LOOP 19
+#define SHOAL_IPV6_JOIN_GROUP 20
+#define SHOAL_IPV6_LEAVE_GROUP 21
+#define SHOAL_IPV6_V6ONLY 26
+#define SHOAL_IPV6_TCLASS 67
 
 #define SHOAL_TCPOPT_NODELAY 1
 #define SHOAL_TCPOPT_MAXSEG 2
@@ -192,6 +214,29 @@ struct shoal_sockaddr_in {
     struct shoal_in_addr sin_addr;
     uint8_t sin_zero[8];
 };
+/* RFC 3493 3.3, 3.4 (Linux layout: 28 bytes) */
+struct shoal_in6_addr {
+    uint8_t s6_bytes[16]; /* s6_addr (a libc macro name) */
+};
+struct shoal_sockaddr_in6 {
+    uint16_t sin6_family;         /* SHOAL_AF_INET6 */
+    uint16_t sin6_port;           /* network byte order */
+    uint32_t sin6_flowinfo;
+    struct shoal_in6_addr sin6_addr;
+    uint32_t sin6_scope_id;       /* the netif index of a link-local address */
+};
+/* Shortest sockaddr_in6 accepted (RFC 2133's, without sin6_scope_id). */
+#define SHOAL_SIN6_LEN_MIN 24u
+/* Room for either family (sockaddr_storage's size). */
+struct shoal_sockaddr_storage {
+    uint16_t ss_family;
+    uint8_t ss_data[126];
+};
+/* RFC 3493 5.2 */
+struct shoal_ipv6_mreq {
+    struct shoal_in6_addr ipv6mr_multiaddr;
+    uint32_t ipv6mr_interface;    /* 0: the interface the route picks */
+};
 struct shoal_ip_mreq {
     struct shoal_in_addr imr_multiaddr;
     struct shoal_in_addr imr_interface; /* 0: the interface the route picks */
@@ -242,12 +287,16 @@ enum sock_tcp_phase {
 
 struct sock_dgram {
     struct pbuf *p;
-    ip4_addr_t addr;
+    ip_addr_t addr;
     uint16_t port;
 };
 
 struct sock_mship {
     ip4_addr_t group;
+    uint8_t netif_idx;     /* 0: free slot */
+};
+struct sock_mship6 {
+    ip6_addr_t group;
     uint8_t netif_idx;     /* 0: free slot */
 };
 
@@ -266,8 +315,10 @@ struct sock {
         struct udp_pcb *udp;
         struct raw_pcb *raw;
     } pcb;
-    ip4_addr_t local_ip, remote_ip;
+    ip_addr_t local_ip, remote_ip; /* an AF_INET6 socket's IPv4 peers are V4 here */
     uint16_t local_port, remote_port;
+    uint8_t family;        /* SHOAL_AF_INET or SHOAL_AF_INET6 */
+    bool v6only;           /* IPV6_V6ONLY (RFC 3493 5.3) */
     /* TCP: the received byte stream, one pbuf chain */
     struct pbuf *rx;
     /* UDP / raw: datagrams, a ring */
@@ -283,7 +334,12 @@ struct sock {
     uint32_t rcvtimeo_ms, sndtimeo_ms; /* 0: wait forever (read by blocking hosts) */
     uint32_t keepidle_s, keepintvl_s, keepcnt;
     uint8_t ttl, tos, mcast_ttl;
+    uint8_t hops6;         /* IPV6_UNICAST_HOPS, 0 = the netif's CurHopLimit */
+    uint8_t mcast_hops6;   /* IPV6_MULTICAST_HOPS (RFC 3493 5.2: default 1) */
+    uint8_t tclass6;       /* IPV6_TCLASS */
+    uint8_t mcast_if6;     /* IPV6_MULTICAST_IF, 0 = the default */
     struct sock_mship mships[SHOAL_SOCK_MCAST_MAX];
+    struct sock_mship6 mships6[SHOAL_SOCK_MCAST_MAX];
 };
 
 typedef void (*sockets_wakeup_fn)(void *arg);
@@ -342,11 +398,23 @@ int sock_select(struct stack *s, int nfds, shoal_fd_set *readfds, shoal_fd_set *
 /* True when fd is a socket with O_NONBLOCK. */
 bool sock_is_nonblocking(struct stack *s, int fd);
 
+/* ---- address text (inet_pton.c) ---- */
+
+/* Longest text inet_ntop writes, NUL included. */
+#define SHOAL_INET_ADDRSTRLEN 16
+#define SHOAL_INET6_ADDRSTRLEN 46
+/* POSIX inet_pton: 1 and dst filled (4 or 16 bytes, network order), 0 when
+ * src is not an address of af, -SHOAL_EAFNOSUPPORT for another af. */
+int sock_inet_pton(int af, const char *src, void *dst);
+/* POSIX inet_ntop (RFC 5952 form for IPv6): dst, or NULL when size is too small. */
+const char *sock_inet_ntop(int af, const void *src, char *dst, shoal_socklen_t size);
+
 /* ---- getaddrinfo over the resolver (shoal/dns.h) ---- */
 
 #define SHOAL_AI_PASSIVE 0x1
 #define SHOAL_AI_CANONNAME 0x2
 #define SHOAL_AI_NUMERICHOST 0x4
+#define SHOAL_AI_V4MAPPED 0x8
 #define SHOAL_AI_NUMERICSERV 0x400
 /* glibc's values */
 #define SHOAL_EAI_BADFLAGS (-1)
@@ -378,13 +446,15 @@ struct shoal_addrinfo {
 enum sock_lookup_state { SOCK_LOOKUP_IDLE = 0, SOCK_LOOKUP_PENDING, SOCK_LOOKUP_DONE };
 struct shoal_addrinfo_result {
     struct shoal_addrinfo ai[SHOAL_AI_MAX];
-    struct shoal_sockaddr_in sa[SHOAL_AI_MAX];
+    struct shoal_sockaddr_in6 sa[SHOAL_AI_MAX]; /* a sockaddr_in or a sockaddr_in6 (ai_addrlen) */
     uint8_t count;
     /* private: an asynchronous lookup */
     uint8_t state;         /* enum sock_lookup_state */
     uint8_t status;        /* enum dns_status once DONE */
     uint8_t naddrs;
-    ip4_addr_t addrs[4];
+    uint8_t qtype;         /* DNS_RR_A or DNS_RR_AAAA in flight */
+    uint8_t wanted;        /* the families still to ask for (AF_UNSPEC: A, then AAAA) */
+    ip_addr_t addrs[4];
     struct stack *stack;
 };
 
