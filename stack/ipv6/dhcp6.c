@@ -19,6 +19,7 @@
 #include "ipv6/dhcp6_priv.h"
 #include "shoal/ip_addr.h"
 #include "shoal/udp.h"
+#include "shoal/dns.h"
 
 /* RFC 8415 7.6: transmission and retransmission parameters. */
 #define INF_MAX_DELAY_MS 1000u
@@ -173,6 +174,16 @@ static void take_reply(struct dhcp6 *d, const struct dhcp6_msg *m)
 {
     d->dns_count = 0;
     for (uint8_t i = 0; i < m->dns_count && i < DHCP6_MAX_DNS; i++) d->dns[d->dns_count++] = m->dns[i];
+    /* RFC 3646 / RFC 8415 21.10: the servers go to the instance's resolver,
+     * from its first slot on (a scoped server is reached through this netif). */
+    if (dns_get(d->netif->stack) != NULL) {
+        for (uint8_t i = 0; i < d->dns_count && i < DNS_MAX_SERVERS; i++) {
+            ip6_addr_t a6 = d->dns[i];
+            if (ip6_addr_has_scope(&a6)) a6.zone = d->netif->index;
+            ip_addr_t a = ip_addr_from_ip6(&a6);
+            dns_set_server_ip(d->netif->stack, i, &a);
+        }
+    }
     memcpy(d->domain, m->domain, sizeof(d->domain));
     d->domain[sizeof(d->domain) - 1u] = '\0';
     d->refresh_s = IRT_DEFAULT_S;

@@ -356,6 +356,20 @@ def test_client_and_server_nodes(sim):
     assert c.iface(l).dhcp6_domain in ("example.test", "example.test.")
 
 
+def test_learned_servers_reach_the_resolver(sim):
+    """RFC 3646 3 / RFC 8415 21.10: the DNS servers of a Reply become the
+    node's resolver servers without the script copying them (a resolver
+    attached before the Reply; the Reply lists two servers, in order)."""
+    b = Bench6(sim)
+    assert b.dut.dns_servers() == []
+    m = start(b)
+    other = "2001:db8::53"
+    b.send(reply_frame(b, m, dns=(TESTER_G, other)))
+    b.run("50ms")
+    assert [norm(x) for x in b.dif.dhcp6_dns] == [TESTER_G, other]
+    assert [norm(x) for x in b.dut.dns_servers()] == [TESTER_G, other]
+
+
 def test_aaaa_through_learned_server(sim):
     """RFC 8415 / RFC 3646 with RFC 3596 2.1 and RFC 1035: the client resolves
     an AAAA record through the DNS server it learned over DHCPv6 (the tester
