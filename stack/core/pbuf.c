@@ -172,6 +172,25 @@ err_t pbuf_take_at(struct pbuf *p, const void *src, size_t len, size_t offset)
     return ERR_OK;
 }
 
+err_t pbuf_copy_range(struct pbuf *dst, size_t dst_off, const struct pbuf *src, size_t src_off, size_t len)
+{
+    if (dst == NULL || src == NULL || dst_off > dst->tot_len || len > dst->tot_len - dst_off ||
+        src_off > src->tot_len || len > src->tot_len - src_off)
+        return ERR_BUF;
+    size_t done = 0;
+    for (; src != NULL && done < len; src = src->next) {
+        if (src_off >= src->len) {
+            src_off -= src->len;
+            continue;
+        }
+        size_t n = SHOAL_MIN(src->len - src_off, len - done);
+        pbuf_take_at(dst, src->payload + src_off, n, dst_off + done);
+        done += n;
+        src_off = 0;
+    }
+    return ERR_OK;
+}
+
 int pbuf_try_get_at(const struct pbuf *p, size_t offset)
 {
     for (; p != NULL; p = p->next) {

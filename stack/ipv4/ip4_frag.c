@@ -266,16 +266,7 @@ err_t ip4_frag_output(struct netif *netif, struct pbuf *p, const struct ip4_repr
         uint8_t hdr[IP4_HDR_LEN];
         ip4_emit(&fr, hdr);
         pbuf_take(f, hdr, IP4_HDR_LEN);
-        size_t at = IP4_HDR_LEN, left = n, src = off;
-        while (left > 0) {
-            uint8_t chunk[256];
-            size_t c = pbuf_copy_partial(p, chunk, SHOAL_MIN(left, sizeof(chunk)), src);
-            if (c == 0) break;
-            pbuf_take_at(f, chunk, c, at);
-            at += c;
-            src += c;
-            left -= c;
-        }
+        pbuf_copy_range(f, IP4_HDR_LEN, p, off, n);
         err_t err = ip4_link_output(netif, f, nexthop);
         pbuf_free(f);
         if (err != ERR_OK) return err;

@@ -347,16 +347,7 @@ err_t ip6_frag_output(struct netif *netif, struct pbuf *p, const ip6_addr_t *nex
         wr16be(hdr + IP6_HDR_LEN + 2, (uint16_t)(off | (last ? 0u : 1u)));
         wr32be(hdr + IP6_HDR_LEN + 4, id);
         pbuf_take(f, hdr, sizeof(hdr));
-        size_t at = sizeof(hdr), left = n, src = IP6_HDR_LEN + off;
-        while (left > 0) {
-            uint8_t chunk[256];
-            size_t c = pbuf_copy_partial(p, chunk, SHOAL_MIN(left, sizeof(chunk)), src);
-            if (c == 0) break;
-            pbuf_take_at(f, chunk, c, at);
-            at += c;
-            src += c;
-            left -= c;
-        }
+        pbuf_copy_range(f, sizeof(hdr), p, IP6_HDR_LEN + off, n);
         err_t err = ip6_link_output(netif, f, nexthop);
         pbuf_free(f);
         if (err != ERR_OK) return err;

@@ -446,15 +446,10 @@ void nd6_send_redirect(struct netif *in, struct pbuf *orig, const ip6_addr_t *ta
     head[at + 1] = (uint8_t)((padded + 8u) / 8u);
     at += 8;
     pbuf_take(p, head, at);
-    uint8_t chunk[128];
-    memset(chunk, 0, sizeof(chunk));
-    pbuf_take_at(p, chunk, padded - carry, at + carry); /* the padding */
-    for (size_t off = 0; off < carry;) {
-        size_t n = pbuf_copy_partial(orig, chunk, SHOAL_MIN(sizeof(chunk), carry - off), off);
-        if (n == 0) break;
-        pbuf_take_at(p, chunk, n, at + off);
-        off += n;
-    }
+    uint8_t zeros[8];
+    memset(zeros, 0, sizeof(zeros));
+    pbuf_take_at(p, zeros, padded - carry, at + carry); /* the padding */
+    pbuf_copy_range(p, at, orig, 0, carry);
     src.zone = ip6_addr_has_scope(&src) ? in->index : 0;
     nd6_send(in, p, &own, &src);
 }

@@ -213,6 +213,38 @@ static void test_cat_clone_ref(struct stack *s)
     CHECK_EQ(test_stat(s, "pool.pbuf.used"), 0);
 }
 
+/* pbuf_copy_range between two chains with different segment boundaries:
+ * every byte lands where it should, and out-of-range requests copy nothing. */
+static void test_copy_range(struct stack *s)
+{
+    size_t len = 2 * SEG + 11;
+    struct pbuf *src = pbuf_alloc(s, PBUF_IP, len), *dst = pbuf_alloc(s, PBUF_RAW, len + 5);
+    CHECK(src != NULL && dst != NULL);
+    if (src == NULL || dst == NULL) {
+        pbuf_free(src);
+        pbuf_free(dst);
+        return;
+    }
+    static uint8_t pattern[3 * SEG], out[3 * SEG];
+    for (size_t i = 0; i < len; i++) pattern[i] = (uint8_t)(i * 13 + 1);
+    CHECK_EQ(pbuf_take(src, pattern, len), ERR_OK);
+    for (size_t off = 0; off < len; off += 97) {
+        size_t n = SHOAL_MIN(len - off, (size_t)SEG + 31);
+        memset(out, 0xee, sizeof(out));
+        CHECK_EQ(pbuf_take(dst, out, dst->tot_len), ERR_OK);
+        CHECK_EQ(pbuf_copy_range(dst, 5, src, off, n), ERR_OK);
+        CHECK_EQ(pbuf_copy_partial(dst, out, dst->tot_len, 0), dst->tot_len);
+        CHECK(memcmp(out + 5, pattern + off, n) == 0);
+        CHECK_EQ(out[4], 0xee);
+        if (5 + n < dst->tot_len) CHECK_EQ(out[5 + n], 0xee);
+    }
+    CHECK_EQ(pbuf_copy_range(dst, 0, src, len - 3, 4), ERR_BUF);
+    CHECK_EQ(pbuf_copy_range(dst, dst->tot_len - 3, src, 0, 4), ERR_BUF);
+    CHECK_EQ(pbuf_copy_range(dst, 0, src, len + 1, 0), ERR_BUF);
+    pbuf_free(src);
+    pbuf_free(dst);
+}
+
 static void test_exhaustion(struct stack *s)
 {
     struct pbuf *held[COUNT];
@@ -298,6 +330,7 @@ int main(void)
     test_headroom(s);
     test_chain_alloc(s);
     test_cat_clone_ref(s);
+    test_copy_range(s);
     test_exhaustion(s);
     test_random_ops(&tp, s);
     CHECK_EQ(test_stat(s, "pool.pbuf.used"), 0);

@@ -38,7 +38,7 @@ struct dhcp6 {
     ip6_addr_t dns[DHCP6_MAX_DNS];
     uint8_t dns_count;
     char domain[DHCP6_DOMAIN_MAX]; /* first search domain, dotted, NUL-terminated */
-    uint32_t refresh_s;         /* RFC 8415 21.23 information refresh time (default 86400) */
+    uint32_t refresh_s;         /* RFC 8415 21.23 information refresh period, s (default 86400) */
     uint32_t inf_max_rt_s;      /* RFC 8415 21.25 INF_MAX_RT (default 3600, a server may change it) */
     uint32_t replies;           /* Replies accepted */
 };

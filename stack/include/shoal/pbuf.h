@@ -73,6 +73,10 @@ size_t pbuf_copy_partial(const struct pbuf *p, void *dst, size_t len, size_t off
 
 /* Copy `len` bytes into the chain starting at `offset`; ERR_BUF if it is too short. */
 err_t pbuf_take_at(struct pbuf *p, const void *src, size_t len, size_t offset);
+/* Copy len bytes of chain src from src_off into chain dst at dst_off, segment
+ * by segment (no bounce buffer). ERR_BUF, copying nothing, when either range
+ * runs past its chain. */
+err_t pbuf_copy_range(struct pbuf *dst, size_t dst_off, const struct pbuf *src, size_t src_off, size_t len);
 static inline err_t pbuf_take(struct pbuf *p, const void *src, size_t len) { return pbuf_take_at(p, src, len, 0); }
 
 /* Byte at offset, or -1 beyond the end. */
